@@ -1,0 +1,1 @@
+"""The siprouter core: SIP layer, transports, route engine, module system, server."""

@@ -1,0 +1,1 @@
+"""Built-in siprouter modules, one sub-package each; loaded through entry points."""
