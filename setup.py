@@ -33,11 +33,16 @@ for name, folder in MAPPED.items():
         if pkg not in MAPPED:
             package_dir[pkg] = folder + "/" + pkg[len(name) + 1:].replace(".", "/")
 
+# The default configuration ships inside the package so that `siprouter`
+# without -f works from any folder (data only: no code in config/).
+packages.append("siprouter.default_config")
+package_dir["siprouter.default_config"] = "config"
+
 setup(
     packages=packages,
     package_dir=package_dir,
     package_data={
-        "siprouter": ["default_config/*"],
-        "": ["*.md", "*.toml", "*.cfg"],
+        "siprouter.default_config": ["*.toml", "*.cfg", "examples/*", "examples/*/*"],
+        "": ["*.md"],
     },
 )
