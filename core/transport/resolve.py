@@ -1,0 +1,95 @@
+"""Turning a URI or host into a :class:`Destination` without real DNS.
+
+Runs on the loop thread when a route function needs a target (forward(),
+t_relay()).  Deliberately never blocks for long: IP literals are taken as
+they are, ``localhost`` maps to the loopback, and other names only go
+through ``getaddrinfo`` restricted to numeric hosts, so /etc/hosts-style
+lookups cannot stall the loop on a DNS timeout (no SRV/NAPTR, RFC 3263 is
+out of scope for now).
+"""
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from siprouter.core.transport.address import (
+    DEFAULT_PORT, PROTOS, Destination, ip_family, normalize_ip, strip_brackets,
+)
+
+_LOCALHOST = {"localhost": ("127.0.0.1", socket.AF_INET),
+              "localhost6": ("::1", socket.AF_INET6),
+              "ip6-localhost": ("::1", socket.AF_INET6)}
+
+
+def resolve_host(host: str) -> tuple[str, int] | None:
+    """IP text and family for ``host``, or ``None`` when it cannot be had quickly."""
+    h = strip_brackets(host.strip())
+    af = ip_family(h)
+    if af is not None:
+        return normalize_ip(h), af
+    low = h.lower()
+    if low in _LOCALHOST:
+        return _LOCALHOST[low]
+    try:
+        infos = socket.getaddrinfo(h, None, 0, socket.SOCK_DGRAM, 0, socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError):
+        return None
+    for fam, _t, _p, _c, sa in infos:
+        if fam in (socket.AF_INET, socket.AF_INET6):
+            return normalize_ip(sa[0]), fam
+    return None
+
+
+def resolve(target: Any, port: int | None = None, transport: str | None = None) -> Destination | None:
+    """Destination for a URI (object or text) or a host; ``None`` when unusable.
+
+    Called by route functions and the env.  The transport comes from the
+    explicit argument, else the URI's ``transport`` parameter, else UDP
+    (``sips:`` would be TLS, which we do not have: ``None``).  The port
+    comes from the argument, else the URI, else 5060.
+    """
+    host: str | None
+    proto = transport.lower() if transport else None
+    uri_port = None
+    if isinstance(target, str) and ":" in target and target.split(":", 1)[0].lower() in ("sip", "sips"):
+        try:
+            from siprouter.core.sip import parse_uri
+            target = parse_uri(target)
+        except Exception:
+            return None
+    if isinstance(target, str):
+        host = target
+        # "host:port" given as one string (IPv4/name or bracketed IPv6)
+        if host.startswith("[") and "]:" in host:
+            host, _, p = host.rpartition(":")
+            uri_port = int(p) if p.isdigit() else None
+        elif host.count(":") == 1:
+            host, _, p = host.partition(":")
+            uri_port = int(p) if p.isdigit() else None
+    else:
+        scheme = (getattr(target, "scheme", "sip") or "sip").lower()
+        if scheme == "sips":
+            return None
+        if scheme not in ("sip",):
+            return None
+        host = getattr(target, "host", None)
+        uri_port = getattr(target, "port", None)
+        params = getattr(target, "params", None) or {}
+        if proto is None:
+            for k, v in params.items():
+                if k.lower() == "transport" and v:
+                    proto = v.lower()
+                    break
+    if not host:
+        return None
+    proto = proto or "udp"
+    if proto not in PROTOS:
+        return None
+    found = resolve_host(host)
+    if found is None:
+        return None
+    ip, af = found
+    p = port if port else (uri_port or DEFAULT_PORT)
+    if not 0 < int(p) <= 65535:
+        return None
+    return Destination(proto, ip, int(p), af)

@@ -1,0 +1,56 @@
+"""UDP listener: one asyncio datagram protocol per ``udp:`` listen entry.
+
+``datagram_received`` is the hot path: build the ReceiveInfo and hand the
+bytes to the server's handler synchronously on the loop thread.  Whatever
+the handler raises is counted and logged; the listener keeps running.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+from siprouter.core.transport.address import ListenSocket
+from siprouter.core.transport.rcvinfo import ReceiveInfo
+
+
+class UdpListener(asyncio.DatagramProtocol):
+    """Receives datagrams for one listen socket and sends from it."""
+
+    def __init__(self, listen: ListenSocket, handler: Callable[..., Any], manager: Any) -> None:
+        self.listen = listen
+        self.handler = handler
+        self.manager = manager
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Runs once the socket is bound: record the real port (port 0 configs)."""
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("sockname")
+        if sock:
+            self.listen.port = sock[1]
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        """Runs per datagram: hand it to the server; never lets an error escape."""
+        ls = self.listen
+        rcv = ReceiveInfo("udp", addr[0], addr[1], ls.ip, ls.port, ls.af)
+        try:
+            self.handler(data, rcv, None)
+        except Exception:  # a bad message must never stop the listener
+            self.manager.count("rcv_handler_errors")
+            self.manager.log.exception("handler failed on datagram", src=f"{addr[0]}:{addr[1]}")
+
+    def error_received(self, exc: Exception) -> None:
+        """ICMP errors and the like: counted, nothing else."""
+        self.manager.count("udp_errors")
+
+    def sendto(self, data: bytes, host: str, port: int) -> bool:
+        """Send one datagram; False when the socket is gone or refuses."""
+        t = self.transport
+        if t is None or t.is_closing():
+            return False
+        try:
+            t.sendto(data, (host, port))
+        except (OSError, ValueError):
+            self.manager.count("send_errors")
+            return False
+        return True
