@@ -11,11 +11,8 @@ stalling the event loop, which is the whole point (ARCHITECTURE §5).
 
 Rules worth knowing (they differ from Kamailio on purpose, see modules/async/README.md):
 
-* The configuration is order independent: ``async_workers = N`` sizes the default
-  group unless an ``async_workers_group`` entry named ``default`` is given, which
-  then wins whatever its position.  Like Kamailio, declaring any named group
-  without a default creates a default group with one worker.
-* Invalid values are start-up errors (:class:`WorkerConfigError`), not log lines.
+* Which groups exist is decided by ``siprouter.core.config.worker_groups`` (order
+  independent; invalid values are start-up errors there); this file only runs them.
 * A full ``nonblock`` queue makes ``submit`` return ``False`` at once.  A full
   blocking queue waits at most ``block_timeout`` seconds — except on the event
   loop thread, which must never block: there it fails at once like a
@@ -44,13 +41,13 @@ _STOP = object()  # queue sentinel: one per worker thread at stop()
 _local = threading.local()
 
 
-class WorkerConfigError(ValueError):
-    """An invalid ``async_workers`` / ``async_workers_group`` setting (start-up error)."""
-
-
 @dataclass(frozen=True, slots=True)
 class GroupConfig:
-    """One worker group as configured: ``{name, workers, nonblock, usleep}``."""
+    """One worker group: ``{name, workers, nonblock, usleep}`` plus its queue bound.
+
+    ``siprouter.core.config.WorkerGroupConf`` (the validated config) converts
+    into this with :meth:`of`.
+    """
 
     name: str
     workers: int
@@ -58,86 +55,47 @@ class GroupConfig:
     usleep: int = 0                     # µs each worker sleeps before taking a task
     queue_size: int = DEFAULT_QUEUE_SIZE
 
+    @classmethod
+    def of(cls, conf: Any, queue_size: int = DEFAULT_QUEUE_SIZE) -> "GroupConfig":
+        """From any object with ``name``, ``workers``, ``nonblock``, ``usleep``."""
+        return cls(conf.name.lower(), int(conf.workers), bool(conf.nonblock), int(conf.usleep),
+                   queue_size)
+
 
 def current_group() -> str | None:
     """Name of the worker group running the calling thread (``$async(gname)``), else None."""
     return getattr(_local, "group", None)
 
 
-def _group_entry(raw: Any, pos: int) -> GroupConfig:
-    """Validate one ``async_workers_group`` entry (a TOML table or Kamailio's ``k=v;`` text)."""
-    if isinstance(raw, str):            # accept Kamailio's "name=X;workers=N;..." form too
-        table: dict[str, Any] = {}
-        for part in raw.split(";"):
-            if not part.strip():
-                continue
-            key, sep, val = part.partition("=")
-            if not sep:
-                raise WorkerConfigError(f"async_workers_group[{pos}]: bad item {part!r}")
-            table[key.strip().lower()] = val.strip()
-        raw = table
-    if not isinstance(raw, Mapping):
-        raise WorkerConfigError(f"async_workers_group[{pos}]: expected a table, got {raw!r}")
-    unknown = set(raw) - {"name", "workers", "nonblock", "usleep", "queue_size"}
-    if unknown:
-        raise WorkerConfigError(f"async_workers_group[{pos}]: unknown key(s) {sorted(unknown)}")
-    name = str(raw.get("name", "")).strip().lower()   # names are case-insensitive (Kamailio)
-    if not name:
-        raise WorkerConfigError(f"async_workers_group[{pos}]: invalid name value {raw.get('name')!r}")
-
-    def as_int(key: str, default: int, minimum: int) -> int:
-        val = raw.get(key, default)
-        if isinstance(val, bool) or not isinstance(val, (int, str)):
-            raise WorkerConfigError(f"async_workers_group {name!r}: invalid {key} value {val!r}")
-        try:
-            num = int(val)
-        except ValueError:
-            raise WorkerConfigError(f"async_workers_group {name!r}: invalid {key} value {val!r}") from None
-        if num < minimum:
-            raise WorkerConfigError(f"async_workers_group {name!r}: invalid {key} value {val!r}")
-        return num
-
-    nonblock = raw.get("nonblock", False)
-    if isinstance(nonblock, str) and nonblock in ("0", "1"):
-        nonblock = nonblock == "1"
-    if isinstance(nonblock, int) and not isinstance(nonblock, bool) and nonblock in (0, 1):
-        nonblock = bool(nonblock)
-    if not isinstance(nonblock, bool):
-        raise WorkerConfigError(f"async_workers_group {name!r}: invalid nonblock value {nonblock!r}")
-    return GroupConfig(name, as_int("workers", 0, 1), nonblock, as_int("usleep", 0, 0),
-                       as_int("queue_size", DEFAULT_QUEUE_SIZE, 1))
+def in_worker_thread() -> bool:
+    """True on a thread owned by a :class:`WorkerGroup` (core group or module pool)."""
+    return getattr(_local, "after", None) is not None
 
 
-def parse_group_configs(core: Mapping[str, Any]) -> dict[str, GroupConfig]:
-    """Turn the ``[core]`` params into ``{name: GroupConfig}``; raises WorkerConfigError.
+def after_current_task(fn: Callable[[], Any]) -> None:
+    """Run ``fn`` when the task running on this worker thread ends (even if it raises).
 
-    Pure function: route-function fixups use it at load time to know which groups
-    exist before any thread is started.
+    Used for "while this request is being processed" bookkeeping
+    (``t_precheck_trans``).  Only valid on a worker thread.
     """
-    groups: dict[str, GroupConfig] = {}
-    entries = core.get("async_workers_group") or []
-    if isinstance(entries, (str, Mapping)):
-        entries = [entries]
-    for pos, raw in enumerate(entries):
-        cfg = _group_entry(raw, pos)
-        if cfg.name in groups:
-            raise WorkerConfigError(f"async_workers_group: duplicate group name {cfg.name!r}")
-        groups[cfg.name] = cfg
-    n_default = core.get("async_workers", 0) or 0
-    if isinstance(n_default, bool) or not isinstance(n_default, int) or n_default < 0:
-        raise WorkerConfigError(f"async_workers: invalid value {n_default!r}")
-    if DEFAULT_GROUP in groups:
-        if n_default and n_default != groups[DEFAULT_GROUP].workers:
-            log.warning("async_workers ignored: async_workers_group 'default' wins",
-                        async_workers=n_default, default_workers=groups[DEFAULT_GROUP].workers)
-    elif n_default > 0:
-        groups[DEFAULT_GROUP] = GroupConfig(DEFAULT_GROUP, n_default,
-                                            bool(core.get("async_nonblock", False)),
-                                            int(core.get("async_usleep", 0) or 0))
-    elif groups:
-        # Kamailio creates an implicit 1-worker default group when only named groups exist.
-        groups[DEFAULT_GROUP] = GroupConfig(DEFAULT_GROUP, 1)
-    return groups
+    _local.after.append(fn)
+
+
+def loop_thread_check(env: Any) -> Callable[[], bool]:
+    """A callable telling whether the caller runs on ``env``'s event loop thread.
+
+    Reads the ident ServerEnv records in ``attach_runtime`` each time, so it
+    works whether the loop is attached before or after the groups are built.
+    """
+    server = getattr(env, "server", env)       # a ModuleEnv wraps the ServerEnv
+
+    def check() -> bool:
+        fn = getattr(server, "in_loop_thread", None)
+        if callable(fn):
+            return bool(fn())
+        ident = getattr(server, "_loop_thread", None)
+        return ident is not None and ident == threading.get_ident()
+    return check
 
 
 class WorkerGroup:
@@ -145,7 +103,7 @@ class WorkerGroup:
 
     def __init__(self, cfg: GroupConfig, *, block_timeout: float = DEFAULT_BLOCK_TIMEOUT,
                  is_loop_thread: Callable[[], bool] | None = None,
-                 thread_prefix: str = "async-task") -> None:
+                 thread_prefix: str = "async-task", expose_name: bool = True) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=cfg.queue_size)
@@ -153,6 +111,7 @@ class WorkerGroup:
         self._block_timeout = block_timeout
         self._is_loop_thread = is_loop_thread or (lambda: False)
         self._prefix = thread_prefix
+        self._expose_name = expose_name   # False: $async(gname) stays $null on these threads
         self._stats_lock = threading.Lock()
         self.submitted = 0
         self.rejected = 0
@@ -220,7 +179,8 @@ class WorkerGroup:
             self.rejected += 1
 
     def _worker_main(self) -> None:
-        _local.group = self.name
+        _local.group = self.name if self._expose_name else None
+        _local.after = []
         usleep = self.cfg.usleep / 1e6
         while True:
             if usleep:
@@ -235,8 +195,17 @@ class WorkerGroup:
                     self.tasks_failed += 1
                 log.exception("async task raised", group=self.name)
             finally:
+                self._run_after_hooks()
                 with self._stats_lock:
                     self.tasks_run += 1
+
+    def _run_after_hooks(self) -> None:
+        hooks, _local.after = _local.after, []
+        for fn in hooks:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                log.exception("async task after-hook raised", group=self.name)
 
     # -- observability ---------------------------------------------------------
     def stats(self) -> dict[str, int]:
@@ -251,17 +220,26 @@ class WorkerGroup:
 class WorkerGroups:
     """All core async worker groups of a server (``env.workers``)."""
 
-    def __init__(self, configs: Iterable[GroupConfig] = (), *,
+    def __init__(self, configs: Iterable[Any] = (), *,
                  block_timeout: float = DEFAULT_BLOCK_TIMEOUT,
+                 queue_size: int = DEFAULT_QUEUE_SIZE,
                  is_loop_thread: Callable[[], bool] | None = None) -> None:
+        groups = [c if isinstance(c, GroupConfig) else GroupConfig.of(c, queue_size)
+                  for c in configs]
         self._groups = {c.name: WorkerGroup(c, block_timeout=block_timeout,
-                                            is_loop_thread=is_loop_thread) for c in configs}
+                                            is_loop_thread=is_loop_thread) for c in groups}
         self._started = False
 
     @classmethod
     def from_core(cls, core: Mapping[str, Any], **kw: Any) -> "WorkerGroups":
-        """Build from the resolved ``[core]`` dict (``cfg.core``); raises WorkerConfigError."""
-        return cls(parse_group_configs(core).values(), **kw)
+        """Build from the validated ``[core]`` dict (``cfg.core``) via ``config.worker_groups``."""
+        from siprouter.core.config import worker_groups   # the one place groups are resolved
+        return cls(worker_groups(dict(core)).values(), **kw)
+
+    @classmethod
+    def for_env(cls, env: Any, **kw: Any) -> "WorkerGroups":
+        """Build from ``env.core``; submit() recognises ``env``'s loop thread by itself."""
+        return cls.from_core(env.core or {}, is_loop_thread=loop_thread_check(env), **kw)
 
     def set_loop_thread_check(self, fn: Callable[[], bool]) -> None:
         """Tell the groups how to recognise the event loop thread (on which submit never waits)."""

@@ -1,4 +1,5 @@
 """``python -m siprouter`` is the same as the ``siprouter`` command."""
 from siprouter.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 #: transports the core knows; "tls"/"ws" come later through the same interface
 PROTOS = ("udp", "tcp")
@@ -75,6 +76,7 @@ def strip_brackets(host: str) -> str:
     return host
 
 
+@lru_cache(maxsize=4096)   # hot path: every request/reply; ipaddress parsing is slow
 def ip_family(host: str) -> int | None:
     """Address family of an IP literal (brackets allowed), ``None`` for names."""
     try:
@@ -84,6 +86,7 @@ def ip_family(host: str) -> int | None:
     return socket.AF_INET6 if ip.version == 6 else socket.AF_INET
 
 
+@lru_cache(maxsize=4096)
 def normalize_ip(host: str) -> str:
     """Canonical text of an IP literal (``::0001`` -> ``::1``); names lower-cased."""
     h = strip_brackets(host)

@@ -23,6 +23,7 @@ except Exception:  # pragma: no cover - only before core/sip exists
         dst_ip: str
         dst_port: int
         af: int
+        conn_id: int | None = None
 
 
 def make_rcv(proto: str, src: Any, dst_ip: str, dst_port: int, af: int) -> Any:

@@ -2,14 +2,17 @@
 
 Runs on the loop thread when a route function needs a target (forward(),
 t_relay()).  Deliberately never blocks for long: IP literals are taken as
-they are, ``localhost`` maps to the loopback, and other names only go
-through ``getaddrinfo`` restricted to numeric hosts, so /etc/hosts-style
-lookups cannot stall the loop on a DNS timeout (no SRV/NAPTR, RFC 3263 is
-out of scope for now).
+they are, ``localhost`` maps to the loopback, names come from /etc/hosts
+and ``getaddrinfo`` is only used restricted to numeric hosts, so a lookup
+cannot stall the loop on a DNS timeout (no SRV/NAPTR, RFC 3263 is
+out of scope for now).  Names listed in /etc/hosts are found by
+reading that file (cached), not through the system resolver.
 """
 from __future__ import annotations
 
+import os
 import socket
+import time
 from typing import Any
 
 from siprouter.core.transport.address import (
@@ -21,16 +24,65 @@ _LOCALHOST = {"localhost": ("127.0.0.1", socket.AF_INET),
               "ip6-localhost": ("::1", socket.AF_INET6)}
 
 
+HOSTS_FILE = "/etc/hosts"
+_HOSTS_RECHECK_S = 5.0
+_hosts: dict[str, tuple[str, int]] = {}
+_hosts_stamp: tuple[float, float] = (-1.0, -_HOSTS_RECHECK_S)   # (mtime, last check)
+
+
+def _hosts_table() -> dict[str, tuple[str, int]]:
+    """Names from /etc/hosts (first address wins), re-read when the file changes.
+
+    Reading a small local file never stalls the loop the way a DNS query
+    can; the mtime is looked at most every few seconds.
+    """
+    global _hosts, _hosts_stamp
+    now = time.monotonic()
+    mtime, checked = _hosts_stamp
+    if now - checked < _HOSTS_RECHECK_S:
+        return _hosts
+    try:
+        st = os.stat(HOSTS_FILE).st_mtime
+    except OSError:
+        _hosts_stamp = (mtime, now)
+        return _hosts
+    if st != mtime:
+        table: dict[str, tuple[str, int]] = {}
+        try:
+            with open(HOSTS_FILE, encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    fields = line.split("#", 1)[0].split()
+                    if len(fields) < 2:
+                        continue
+                    af = ip_family(fields[0])
+                    if af is None:
+                        continue
+                    for name in fields[1:]:
+                        table.setdefault(name.lower(), (normalize_ip(fields[0]), af))
+        except OSError:
+            table = _hosts
+        _hosts = table
+    _hosts_stamp = (st, now)
+    return _hosts
+
+
 def resolve_host(host: str) -> tuple[str, int] | None:
-    """IP text and family for ``host``, or ``None`` when it cannot be had quickly."""
+    """IP text and family for ``host``, or ``None`` when it cannot be had quickly.
+
+    IP literals, ``localhost``, then /etc/hosts; no DNS (a lookup could block
+    the loop for seconds).
+    """
     h = strip_brackets(host.strip())
     af = ip_family(h)
     if af is not None:
         return normalize_ip(h), af
-    low = h.lower()
+    low = h.lower().rstrip(".")
     if low in _LOCALHOST:
         return _LOCALHOST[low]
-    try:
+    found = _hosts_table().get(low)
+    if found is not None:
+        return found
+    try:   # other numeric spellings getaddrinfo accepts (e.g. "127.1"), never DNS
         infos = socket.getaddrinfo(h, None, 0, socket.SOCK_DGRAM, 0, socket.AI_NUMERICHOST)
     except (OSError, UnicodeError):
         return None

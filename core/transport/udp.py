@@ -7,10 +7,32 @@ the handler raises is counted and logged; the listener keeps running.
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, Callable
 
 from siprouter.core.transport.address import ListenSocket
 from siprouter.core.transport.rcvinfo import ReceiveInfo
+
+
+#: socket buffer we ask for: bursts of a few thousand datagrams must not be
+#: dropped by the kernel while the loop is busy routing (the default is ~200 kB)
+UDP_BUFFER_BYTES = 8 * 1024 * 1024
+
+
+def enlarge_buffers(sock: Any) -> None:
+    """Raise SO_RCVBUF/SO_SNDBUF (beyond rmem_max with SO_RCVBUFFORCE when privileged)."""
+    if sock is None:
+        return
+    for force, plain in ((getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF),
+                         (getattr(socket, "SO_SNDBUFFORCE", None), socket.SO_SNDBUF)):
+        for opt in (force, plain):
+            if opt is None:
+                continue
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, opt, UDP_BUFFER_BYTES)
+                break
+            except OSError:
+                continue
 
 
 class UdpListener(asyncio.DatagramProtocol):
@@ -28,6 +50,7 @@ class UdpListener(asyncio.DatagramProtocol):
         sock = transport.get_extra_info("sockname")
         if sock:
             self.listen.port = sock[1]
+        enlarge_buffers(transport.get_extra_info("socket"))
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         """Runs per datagram: hand it to the server; never lets an error escape."""

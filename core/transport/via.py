@@ -42,11 +42,12 @@ def via_text(via: Any, params: dict[str, str | None]) -> str:
 
 
 def replace_top_via(msg: Any, new_top: str) -> None:
-    """Replace the first Via value, keeping the others in order.
-
-    Every Via value ends up on its own header line at the top of the
-    header section (semantically the same message; RFC 3261 §7.3.1).
-    """
+    """Replace the first Via value, keeping the others in order."""
+    setter = getattr(msg, "set_top_via", None)
+    if setter is not None:
+        setter(new_top)
+        return
+    # fallback: every Via value on its own line at the top (same meaning, §7.3.1)
     rest = msg.get_all("Via")[1:]
     msg.remove_header("Via")
     for value in reversed([new_top] + rest):
@@ -113,13 +114,13 @@ def reply_destination(request: Any) -> Destination | None:
     """Where our reply to ``request`` goes.
 
     Stream transports: back to the source address on the same connection
-    (``request.attrs["conn_id"]`` when the transport recorded it).  UDP: by
+    (``rcv.conn_id``).  UDP: by
     the (already stamped) top Via.
     """
     rcv = request.rcv
     if rcv is not None and rcv.proto in STREAM_PROTOS:
-        return Destination(rcv.proto, normalize_ip(rcv.src_ip), rcv.src_port, rcv.af,
-                           request.attrs.get("conn_id"))
+        conn_id = getattr(rcv, "conn_id", None) or request.attrs.get("conn_id")
+        return Destination(rcv.proto, normalize_ip(rcv.src_ip), rcv.src_port, rcv.af, conn_id)
     via = request.top_via
     if via is None:
         return None

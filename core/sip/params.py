@@ -1,0 +1,54 @@
+"""Generic parameters: ``;name=value`` lists after Via, name-addr and URIs.
+
+RFC 3261 §25.1::
+
+    generic-param  =  token [ EQUAL gen-value ]
+    gen-value      =  token / host / quoted-string
+
+Names are stored in lower case (parameter names are case-insensitive, and a
+lookup such as ``params["branch"]`` must not care how the sender spelled it);
+values are kept exactly as written, a quoted-string keeps its quotes.  A
+parameter without ``=value`` maps to ``None``.
+"""
+from __future__ import annotations
+
+from .errors import SipParseError
+from .grammar import split_unquoted
+
+
+def split_outside_quotes(text: str, sep: str) -> list[str]:
+    """Split *text* at *sep*, ignoring separators inside quoted strings."""
+    if '"' not in text:
+        return text.split(sep)
+    parts, open_quote = split_unquoted(text, sep)
+    if open_quote:
+        raise SipParseError("Unterminated quoted string in parameters", kind="params")
+    return parts
+
+
+def parse_params(text: str, where: str, kind: str = "params") -> dict[str, str | None]:
+    """Parse the text after the first ``;`` into an ordered dict.
+
+    Called when a Via / name-addr is decoded.  Raises :class:`SipParseError`
+    naming *where* for an empty parameter (``;;``) or a name with spaces.
+    """
+    params: dict[str, str | None] = {}
+    for item in split_outside_quotes(text, ";"):
+        eq = item.find("=")
+        if eq < 0:
+            name = item.strip()
+            value = None
+        else:
+            name = item[:eq].strip()
+            value = item[eq + 1:].strip()
+        if not name or " " in name or "\t" in name or "," in name:
+            raise SipParseError(f"Bad parameter in {where}", kind=kind)
+        params[name.lower()] = value
+    return params
+
+
+def format_params(params: dict[str, str | None]) -> str:
+    """Serialise params back to ``;a=b;c`` form (empty string for none)."""
+    if not params:
+        return ""
+    return "".join(f";{k}" if v is None else f";{k}={v}" for k, v in params.items())

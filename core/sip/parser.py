@@ -1,0 +1,291 @@
+"""``parse_message``: bytes in, a SipRequest or SipResponse out.
+
+RFC 3261 §7 / §25.1::
+
+    generic-message  =  start-line *message-header CRLF [ message-body ]
+    Request-Line     =  Method SP Request-URI SP SIP-Version CRLF
+    Status-Line      =  SIP-Version SP Status-Code SP Reason-Phrase CRLF
+    SIP-Version      =  "SIP" "/" 1*DIGIT "." 1*DIGIT
+    Status-Code      =  3DIGIT      (100..699 by §21)
+    message-header   =  field-name HCOLON field-value CRLF
+    HCOLON           =  *( SP / HTAB ) ":" SWS
+
+Theory of operation: the header block is found with one ``bytes.find`` for
+CRLFCRLF, decoded once (UTF-8, with ``surrogateescape`` so that any octets
+survive a round trip), and split once into lines.  Each line becomes a field
+(see message.py) and its lower-cased, compact-expanded name is indexed.  No
+regex runs on this path.  Then framing (Content-Length) is checked, and with
+``validate=True`` (the default) the headers every element touches anyway --
+Request-URI, Via, From, To, CSeq -- are decoded so that malformed ones are
+refused here with a 400 instead of failing later inside a module.  Everything
+else (Contact, Route, Record-Route, unknown headers...) is decoded on first
+access.
+
+Verdicts (used by the server; RFC 4475 names in brackets):
+
+* unknown SIP version -> 505 [badvers]; bad status code -> error, responses
+  are dropped [bigcode];
+* missing / negative / non-numeric / differing duplicate Content-Length -> 400
+  [ncl, mcl01]; Content-Length beyond the datagram -> 400 [clerr]; octets after
+  the body of a datagram are ignored [dblreq]; no Content-Length on a stream
+  -> 400;
+* CSeq number > 2**32-1 -> 400 [scalar02, scalarlg]; CSeq method differing
+  from the request method -> 400 with ``kind="cseq-method-mismatch"`` and a
+  full ``partial`` so a server can prefer 501 for an unknown method
+  [mismatch01, mismatch02];
+* stray separators in Via -> 400 [badinv01]; unterminated quote in From/To
+  -> 400 [quotbal]; ``<...>`` around, LWS inside, or escaped headers in the
+  Request-URI -> 400 [ltgtruri, lwsruri, escruri];
+* lenient on purpose: several SP between Request-Line elements and trailing SP
+  [lwsstart, trws] (the rebuilt start line is normalised), bare LF line ends,
+  leading CRLFs (§7.5), a datagram ending without the empty line [baddn].
+"""
+from __future__ import annotations
+
+import re
+
+from .errors import SipParseError
+from .grammar import is_token
+from .headers import COMPACT_FORMS
+from .cseq import CSeq
+from .message import SipRequest, SipResponse, line_value
+from .nameaddr import NameAddr
+from .via import Via, parse_via_list
+
+SIP_2_0 = "SIP/2.0"
+_VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)   # off the hot path
+_CRLF = b"\r\n"
+# The names of all header lines joined together must be one run of token chars.
+_TOKEN_RUN = re.compile(r"[a-z0-9\-.!%*_+`'~]+")
+_COMPACT = frozenset(COMPACT_FORMS)
+_COMPACT_GET = COMPACT_FORMS.get
+
+
+def parse_message(data: bytes, *, datagram: bool = True, max_size: int | None = None,
+                  validate: bool = True) -> SipRequest | SipResponse:
+    """Parse one SIP message from *data*.
+
+    Called by the transport for each datagram (``datagram=True``) or for each
+    message cut out of a stream by ``StreamFramer`` (``datagram=False``: a
+    Content-Length is then required).  Returns the message; raises
+    :class:`SipParseError` with ``status``, ``reason``, ``is_request``,
+    ``kind`` and, when headers could be split, ``partial``.
+    """
+    try:
+        return _parse(data, datagram, max_size, validate)
+    except SipParseError:
+        raise
+    except (ValueError, IndexError, KeyError, UnicodeError) as exc:
+        # Safety net: whatever slipped through the checks is still bad input.
+        raise SipParseError("Malformed message", kind="malformed") from exc
+
+
+def _parse(data: bytes, datagram: bool, max_size: int | None,
+           validate: bool) -> SipRequest | SipResponse:
+    if type(data) is not bytes:
+        data = bytes(data)               # bytearray / memoryview from a transport
+    n = len(data)
+    if max_size is not None and n > max_size:
+        raise SipParseError("Message Too Large", 513, kind="too-large")
+    start = 0
+    # RFC 3261 §7.5: CRLFs before the start line are ignored.
+    while start < n and data[start] in (13, 10):
+        start += 1
+    if start == n:
+        raise SipParseError("Empty message", kind="empty")
+
+    end = data.find(b"\r\n\r\n", start)
+    sep = "\r\n"
+    if end >= 0:
+        body_start = end + 4
+    else:
+        end = data.find(b"\n\n", start)
+        if end >= 0:
+            body_start = end + 2
+            sep = "\n"
+        elif datagram and data.endswith(_CRLF):
+            end = n - 2                 # no empty line, no body: tolerated on UDP
+            body_start = n
+        else:
+            raise SipParseError("Header section not terminated", kind="framing")
+
+    text = data[start:end].decode("utf-8", "surrogateescape")
+    lines = text.split(sep)
+    if sep == "\n":
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+
+    # -- start line ----------------------------------------------------------
+    first = lines[0]
+    pending: SipParseError | None = None
+    if first[:4].upper() == "SIP/":
+        is_request = False
+        parts = first.split(" ", 2)
+        version = parts[0]
+        code = parts[1] if len(parts) > 1 else ""
+        if len(code) != 3 or not code.isdigit() or not code.isascii() or code < "100" \
+                or code > "699":
+            raise SipParseError("Bad status code", is_request=False, kind="status-line")
+        msg: SipRequest | SipResponse = SipResponse.__new__(SipResponse)
+        msg._status = int(code)
+        msg._reason = parts[2] if len(parts) == 3 else ""
+    else:
+        is_request = True
+        parts = first.split(" ")
+        if len(parts) != 3 or not parts[0] or not parts[1]:
+            parts = first.split()     # lenient: extra or trailing SP
+            if len(parts) != 3:
+                pending = SipParseError("Malformed Request-Line", is_request=True,
+                                        kind="request-line")
+                # keep what there is, so the server still sees the headers
+                parts = (parts + ["", "", ""])[:2] + [SIP_2_0]
+        method, uri_text, version = parts
+        if not is_token(method):
+            raise SipParseError("Bad method", is_request=True, kind="request-line")
+        if pending is None and uri_text[0] == "<":
+            pending = SipParseError("Request-URI in <>", is_request=True,
+                                    kind="request-line")
+        msg = SipRequest.__new__(SipRequest)
+        msg._method = method
+        msg._uri = None
+        msg._uri_text = uri_text
+    if version != SIP_2_0 and pending is None:
+        if version.upper() == SIP_2_0:
+            pass                       # SIP-Version is case-insensitive
+        elif _VERSION_RE.fullmatch(version):
+            pending = SipParseError("Version Not Supported", 505, is_request,
+                                    kind="version")
+        elif is_request:
+            pending = SipParseError("Bad SIP version", 400, True, kind="request-line")
+        else:
+            raise SipParseError("Bad SIP version", 400, False, kind="status-line")
+
+    # -- header lines --------------------------------------------------------
+    del lines[0]
+    # Fast path: one list comprehension cuts every name; a single regex match
+    # over the joined names checks them all.  A folded continuation line has
+    # no colon or a name starting with whitespace, so it fails the fast path
+    # too, like "Name :" spacing; all of these go to the careful slow path.
+    try:
+        keys = [line[:line.index(":")].lower() for line in lines]
+    except ValueError:
+        keys = None
+    if keys is None or "" in keys or _TOKEN_RUN.fullmatch("".join(keys)) is None:
+        keys, lines, bad = _slow_keys(_unfold(lines), is_request)
+        pending = pending or bad
+    elif not _COMPACT.isdisjoint(keys):
+        keys = [_COMPACT_GET(k, k) for k in keys]
+
+    msg._keys = keys
+    msg._lines = lines
+    msg._dirty = False
+    msg._cache = {}
+    msg._version = version
+    msg.rcv = None
+    msg.flags = 0
+    msg.bflags = 0
+    msg.dst_uri = None
+    msg.attrs = {}
+
+    # -- framing: Content-Length ---------------------------------------------
+    n_cl = keys.count("content-length")
+    if not n_cl:
+        if not datagram:
+            _fail(msg, "Missing Content-Length", is_request, "content-length")
+        stop = n
+    else:
+        pos = keys.index("content-length")
+        text = line_value(lines[pos])
+        if not text.isdigit() or not text.isascii():
+            _fail(msg, "Bad Content-Length", is_request, "content-length")
+        cl = int(text)
+        for _ in range(n_cl - 1):
+            pos = keys.index("content-length", pos + 1)
+            other = line_value(lines[pos])
+            if not other.isdigit() or not other.isascii() or int(other) != cl:
+                _fail(msg, "Conflicting Content-Length", is_request, "content-length")
+        stop = body_start + cl
+        if stop > n:
+            _fail(msg, "Content-Length larger than message", is_request, "content-length")
+    msg._body = data[body_start:stop]
+    msg.raw = data if (start == 0 and stop == n) else data[start:stop]
+    if pending is not None:
+        pending.partial = msg
+        raise pending
+
+    if validate:
+        try:
+            # The same as reading msg.cseq, .vias, .from_, .to, inlined: this
+            # runs for every message.
+            cache = msg._cache
+            cseq = cache["cseq"] = CSeq.parse(line_value(lines[keys.index("cseq")])) \
+                if "cseq" in keys else None
+            if keys.count("via") == 1:
+                value = line_value(lines[keys.index("via")])
+                cache["vias"] = [Via.parse(value)] if "," not in value \
+                    else parse_via_list(value)
+            else:
+                msg.vias
+            cache["from"] = NameAddr.parse(line_value(lines[keys.index("from")]), "From") \
+                if "from" in keys else None
+            cache["to"] = NameAddr.parse(line_value(lines[keys.index("to")]), "To") \
+                if "to" in keys else None
+            if is_request:
+                uri = msg.uri
+                if uri.headers and uri.is_sip:
+                    raise SipParseError("Headers in Request-URI", kind="request-uri")
+        except SipParseError as exc:
+            exc.is_request = is_request
+            exc.partial = msg
+            raise
+        if is_request and cseq is not None and cseq.method != method:
+            raise SipParseError("CSeq method does not match", 400, True,
+                                kind="cseq-method-mismatch", partial=msg)
+    return msg
+
+
+def _fail(msg: SipRequest | SipResponse, reason: str, is_request: bool, kind: str) -> None:
+    msg._body = b""
+    msg.raw = None
+    msg._dirty = True
+    raise SipParseError(reason, 400, is_request, kind=kind, partial=msg)
+
+
+def _unfold(lines: list[str]) -> list[str]:
+    """Merge continuation lines (starting with SP/HT) into the line above.
+
+    The merged line keeps its CRLFs so that an unchanged field is written
+    back exactly; ``line_value`` unfolds when the value is read.  A
+    continuation with no line above is left alone (``_slow_keys`` rejects it).
+    """
+    out: list[str] = []
+    for line in lines:
+        if line and (line[0] == " " or line[0] == "\t") and out:
+            out[-1] = out[-1] + "\r\n" + line
+        else:
+            out.append(line)
+    return out
+
+
+def _slow_keys(lines: list[str], is_request: bool
+               ) -> tuple[list[str], list[str], SipParseError | None]:
+    """Careful per-line pass for unusual header sections.
+
+    Handles whitespace before the colon ("Via  :") and blank lines, drops
+    lines that are no header (no colon, bad name, stray continuation) and
+    reports the first such problem, so that the rest can still serve as
+    ``partial``.
+    """
+    keys: list[str] = []
+    kept: list[str] = []
+    bad: SipParseError | None = None
+    for line in lines:
+        if not line:
+            continue
+        colon = line.find(":")
+        name = line[:colon].rstrip(" \t").lower() if colon > 0 else ""
+        if not name or line[0] in " \t" or not is_token(name):
+            bad = bad or SipParseError("Bad header line", 400, is_request, kind="header")
+            continue
+        keys.append(_COMPACT_GET(name, name))
+        kept.append(line)
+    return keys, kept, bad

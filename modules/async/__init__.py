@@ -1,0 +1,85 @@
+"""siprouter module ``async``: suspend transactions and resume them later.
+
+Loaded through the entry point ``siprouter.modules: async`` (``async`` is a Python
+keyword, so nothing imports this package with an ``import`` statement; the files
+here import each other relatively).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from siprouter.core.async_workers import WorkerGroups
+from siprouter.core.modsys import ModuleInitError, hookimpl
+
+from . import functions, pvs, runtime, task_data  # noqa: F401 — they fill `module`
+from .engine import AsyncEngine
+from .module_decl import module
+
+
+@module.on_init
+def mod_init(env: Any) -> None:
+    """Bind tm's API and start the timer threads."""
+    params = runtime.module_params(env)
+    try:
+        env.api("tm")
+    except Exception as exc:  # noqa: BLE001
+        raise ModuleInitError(f"async: cannot bind the tm API ({exc}); load tm before async") from exc
+    eng = AsyncEngine(env, workers=int(params["workers"]), ms_timer=int(params["ms_timer"]),
+                      ret=int(params["return"]))
+    if eng.ms_timer <= 0:
+        env.log.info("ms_timer is 0: async_ms_sleep and async_ms_route are disabled")
+    _ensure_core_workers(env)
+    eng.start()
+    runtime.engine = eng
+
+
+def _ensure_core_workers(env: Any) -> None:
+    """Fallback while the server does not create ``env.workers`` itself.
+
+    The server should build and start the core groups (``WorkerGroups.for_env``)
+    before ``mod_init``; when it has not, and ``[core]`` defines groups, this
+    module does it and stops them in ``destroy``.
+    """
+    if getattr(env, "workers", None) is not None:
+        return
+    groups = runtime.core_groups(env)
+    if not groups:
+        return
+    workers = WorkerGroups.for_env(env)
+    workers.start()
+    env.workers = workers
+    runtime.own_workers = workers
+
+
+@module.hook("shutdown", priority=10)
+def on_shutdown(env: Any) -> None:
+    """Before the sockets close (and before tm's own clean-up): 503 to every waiting T."""
+    eng = runtime.engine
+    if eng is not None:
+        eng.answer_pending()
+
+
+@module.on_destroy
+def destroy(env: Any) -> None:
+    """Answer every still-suspended transaction (503) and stop the timer threads."""
+    eng = runtime.engine
+    if eng is not None:
+        eng.shutdown()
+        runtime.engine = None
+    own = runtime.own_workers
+    if own is not None:
+        own.stop(5.0)
+        runtime.own_workers = None
+        if getattr(env, "workers", None) is own:
+            env.workers = None
+
+
+@module.rpc("stats", doc="async counters: suspended now, resumed, expired, canceled, queue depths.")
+def rpc_stats(*_args: Any) -> dict:
+    eng = runtime.engine
+    return eng.stats() if eng is not None else {}
+
+
+@hookimpl
+def siprouter_module():
+    return module

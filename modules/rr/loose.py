@@ -1,0 +1,142 @@
+"""loose_route(), check_route_param(), is_direction() (Kamailio's ``loose.c``).
+
+loose_route() follows RFC 3261 §16.4 and §16.12:
+
+* no Route header → -1;
+* an initial request (no To tag) whose Route set is only us → our Route is
+  removed and -3 ("preloaded route set, nothing left") is returned;
+* the Request-URI is ours and there is a To tag → the previous hop was a
+  strict router: the real target is restored from the last Route entry
+  (or the next hop is strict too and goes into the Request-URI);
+* otherwise our own top Route entries (two with ``r2=on``) are removed and
+  the next entry becomes ``$du`` (loose next hop) or, when it has no ``lr``,
+  the Request-URI, with the old Request-URI appended as the last Route
+  (strict next hop).
+Return 1 when routing was done from the Route set, -1 on errors.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from siprouter.modules.rr.header_ops import route_entries, uri_params_text, write_routes
+from siprouter.modules.rr.rr_state import rr_state, set_rr_state, split_param_text
+
+RR_DRIVEN = 1
+RR_NOT_DRIVEN = -1
+RR_ERROR = -1
+RR_PRELOADED = -3
+
+LR_MODE_LOOSE_ONLY = 1  # loose_route_mode() bit: never treat R-URI==myself as strict routing
+
+
+def _is_myself(ctx: Any, uri: Any) -> bool:
+    host = getattr(uri, "host", None)
+    if not host:
+        return False
+    return bool(ctx.env.is_myself(host, getattr(uri, "port", None)))
+
+
+def _is_strict(uri: Any) -> bool:
+    """A Route URI without ``lr`` belongs to a strict router (RFC 2543 style)."""
+    return "lr" not in {k.lower() for k in (uri.params or {})}
+
+
+def _uri_text(na: Any) -> str:
+    return getattr(na, "uri_text", None) or str(na.uri)
+
+
+def loose_route(ctx: Any, double_rr: int = 1, mode: int = 0) -> int:
+    """Route by the Route set; Kamailio's return codes (1, -1, -3)."""
+    msg = ctx.msg
+    set_rr_state(msg, routed_params=None)
+    try:
+        entries = route_entries(msg)
+    except Exception:  # noqa: BLE001 — a malformed Route header
+        return RR_ERROR
+    if not entries or msg.to is None:
+        return RR_NOT_DRIVEN
+    preloaded = not msg.to.tag
+    try:
+        if not preloaded and not mode & LR_MODE_LOOSE_ONLY and _is_myself(ctx, msg.uri):
+            return _after_strict(ctx, entries, double_rr)
+        return _after_loose(ctx, entries, double_rr, preloaded)
+    except Exception:  # noqa: BLE001 — unparsable URIs in the route set
+        return RR_ERROR
+
+
+def _after_loose(ctx: Any, entries: list, double_rr: int, preloaded: bool) -> int:
+    """Previous hop was a loose router (or the set was preloaded)."""
+    msg = ctx.msg
+    first_raw, first = entries[0]
+    if _is_myself(ctx, first.uri):
+        set_rr_state(msg, routed_params=uri_params_text(_uri_text(first)))
+        entries.pop(0)
+        if double_rr and "r2" in first.uri.params and entries:
+            entries.pop(0)  # the second Record-Route we inserted for the other socket
+        if not entries:
+            write_routes(msg, [])
+            return RR_PRELOADED if preloaded else RR_DRIVEN
+    _raw, nxt = entries[0]
+    if _is_strict(nxt.uri):
+        _route_to_strict(msg, entries)
+    else:
+        msg.dst_uri = _uri_text(nxt)
+    write_routes(msg, [raw for raw, _ in entries])
+    return RR_DRIVEN
+
+
+def _route_to_strict(msg: Any, entries: list) -> None:
+    """Next hop is a strict router: it goes into the R-URI, the R-URI to the end."""
+    _raw, nxt = entries.pop(0)
+    old_ruri = str(msg.uri)
+    msg.uri = _uri_text(nxt)
+    entries.append((f"<{old_ruri}>", None))
+
+
+def _after_strict(ctx: Any, entries: list, double_rr: int) -> int:
+    """The R-URI is ours: the previous hop was a strict router (RFC 3261 §16.4)."""
+    msg = ctx.msg
+    # our Record-Route parameters came back in the Request-URI
+    set_rr_state(msg, routed_params=uri_params_text(str(msg.uri)))
+    _raw, first = entries[0]
+    if double_rr and "r2" in first.uri.params and _is_myself(ctx, first.uri):
+        entries.pop(0)
+        if not entries:
+            write_routes(msg, [])
+            return RR_NOT_DRIVEN
+        _raw, first = entries[0]
+    if _is_strict(first.uri):
+        # next hop strict as well: behave like a strict router
+        entries.pop(0)
+        msg.uri = _uri_text(first)
+    else:
+        if len(entries) < 2:
+            return RR_ERROR  # no remote target left to restore
+        msg.dst_uri = _uri_text(first)
+        _last_raw, last = entries.pop()
+        msg.uri = _uri_text(last)
+    write_routes(msg, [raw for raw, _ in entries])
+    return RR_DRIVEN
+
+
+def check_route_param(ctx: Any, pattern: Any) -> int:
+    """1 when the params of our consumed Route match ``pattern``, else -1."""
+    params = rr_state(ctx.msg)["routed_params"]
+    if not params:
+        return -1
+    return 1 if pattern.search(params) else -1
+
+
+def direction_of(msg: Any) -> str:
+    """"downstream" (same way as the initial request) or "upstream", by ftag."""
+    params = rr_state(msg)["routed_params"]
+    ftag = split_param_text(params).get("ftag") if params else None
+    tag = msg.from_.tag if msg.from_ is not None else None
+    if not ftag or not tag or ftag == tag:
+        return "downstream"  # Kamailio: no ftag or no From tag counts as downstream
+    return "upstream"
+
+
+def is_direction(ctx: Any, direction: str) -> int:
+    """1 when the in-dialog request flows ``direction``, else -1."""
+    return 1 if direction_of(ctx.msg) == direction.lower() else -1

@@ -1,0 +1,1067 @@
+"""The stateful proxy core (RFC 3261 §16): transactions, branches, response context.
+
+When: everything tm does per message goes through :class:`TmCore` — creating
+a transaction (t_newtran), forwarding it on one or more branches (t_relay,
+parallel forking over the destination set, serial forking from
+failure_route), sending replies upstream (t_reply, relayed replies, replies
+generated on timeouts and errors), and the reply path from the server's
+``reply_in`` hook.
+
+What it owns: the transaction table, the timer handles of every state
+machine (armed through ``env.call_later``; no task is parked per
+transaction), and the response context of each INVITE/non-INVITE
+(best-response selection §16.7, 6xx handling, CANCEL of the other branches
+after a 2xx).
+
+Locking (ARCHITECTURE §5): each transaction has an ``RLock``; every method
+that touches one takes it.  Route blocks tm runs itself (branch_route,
+onreply_route, failure_route) run under that lock on the thread that caused
+them; a t_continue continuation runs *without* it (see :mod:`api`) so a
+blocking worker never stalls the loop thread.  Sends from a thread other than
+the loop's are marshalled with ``env.call_soon`` (asyncio transports are not
+thread-safe); order is kept because call_soon is FIFO.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from siprouter.core.modsys import RouteType
+
+from .actions import ClearTimer, PassUp, SetTimer, Terminate, Transmit
+from .cell import Branch, Suspend, Transaction
+from .client_txn import ClientTransaction
+from .matching import ack_to_tag_ok, new_branch_base, reply_key, request_key, stateless_branch
+from .server_txn import ReplyRefused, ServerTransaction
+from .stats import TmStats
+from .table import TransactionTable
+from .timers import TimerSet, TimerValues
+
+# Kamailio error codes (src/core/error.h) used as return values.
+E_UNSPEC = -1
+E_BAD_ADDRESS = -5
+E_SEND = -7
+E_BAD_TUPEL = -9
+E_SCRIPT = -10
+E_CANCELED = -18
+
+RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
+CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
+
+
+def _make_response(request: Any, status: int, reason: str | None, to_tag: str | None) -> Any:
+    """Build a reply with the message layer's ``make_response`` (§8.2.6)."""
+    from siprouter.core.sip import make_response
+    return make_response(request, status, reason, to_tag=to_tag)
+
+
+def _strip_top_via(reply: Any) -> None:
+    """Remove tm's own Via from a reply before relaying it (once)."""
+    attrs = reply.attrs
+    if attrs.get("tm.via_stripped"):
+        return
+    attrs["tm.via_stripped"] = True
+    pop = getattr(reply, "pop_top_via", None)
+    if pop is not None:
+        pop()
+        return
+    vias = reply.get_all("Via")
+    reply.remove_header("Via")
+    for v in reversed(vias[1:]):
+        reply.add_header("Via", v, first=True)
+
+
+class TmCore:
+    """tm's engine: one per server; see the module docstring."""
+
+    def __init__(self, env: Any, params: dict[str, Any] | None = None) -> None:
+        self.env = env
+        self.params = dict(params or {})
+        p = self.params
+        self.log = getattr(env, "log", None)
+        self.timers = TimerValues.from_params(p)
+        self.table = TransactionTable()
+        self.stats = TmStats(env)
+        self.auto_inv_100 = bool(p.get("auto_inv_100", 1))
+        self.auto_inv_100_reason = str(p.get("auto_inv_100_reason",
+                                             "trying -- your call is important to us"))
+        self.default_code = int(p.get("default_code", 500))
+        self.default_reason = str(p.get("default_reason", "Server Internal Error"))
+        self.failure_reply_mode = int(p.get("failure_reply_mode", 3))
+        self.disable_6xx_block = bool(p.get("disable_6xx_block", 0))
+        self.remap_503_500 = bool(p.get("remap_503_500", 1))
+        self.aggregate_challenges = bool(p.get("aggregate_challenges", 1))
+        self.local_cancel_reason = bool(p.get("local_cancel_reason", 1))
+        self.e2e_cancel_reason = bool(p.get("e2e_cancel_reason", 1))
+        self.relay_100 = bool(p.get("relay_100", 0))
+        self.reply_408_reason = str(p.get("reply_408_reason", "Request Timeout"))
+        self.stats.register_gauges(lambda: len(self.table), self.active_count)
+
+    # ======================================================================
+    # small services
+    # ======================================================================
+    @property
+    def server_env(self) -> Any:
+        """The ServerEnv (route contexts get it, not tm's ModuleEnv view)."""
+        return getattr(self.env, "server", self.env)
+
+    def _warn(self, event: str, **kw: Any) -> None:
+        if self.log is not None:
+            self.log.warning(event, **kw)
+
+    def _off_loop(self) -> bool:
+        """True when called from a thread that is not the event loop's."""
+        loop = getattr(self.env, "loop", None)
+        if loop is None:
+            return False
+        try:
+            return asyncio.get_running_loop() is not loop
+        except RuntimeError:
+            return True
+
+    def send(self, data: bytes, dest: Any) -> bool:
+        """Send a request/ACK/CANCEL; marshalled to the loop off the loop thread."""
+        if self._off_loop():
+            self.env.call_soon(self.env.send, data, dest)
+            return True
+        return bool(self.env.send(data, dest))
+
+    def _send_reply_wire(self, request: Any, reply: Any) -> bool:
+        if self._off_loop():
+            self.env.call_soon(self.env.send_reply, request, reply)
+            return True
+        return bool(self.env.send_reply(request, reply))
+
+    def _via_for(self, dest: Any, branch_id: str) -> str:
+        """Via value for a request tm sends to ``dest`` (advertised address)."""
+        proto = (getattr(dest, "proto", "udp") or "udp").lower()
+        listen = getattr(self.env, "listen", None) or []
+        chosen = next((ls for ls in listen if ls.proto.lower() == proto), None)
+        if chosen is None and listen:
+            chosen = listen[0]
+        host, port = _sent_by(chosen)
+        return f"SIP/2.0/{proto.upper()} {host}:{port};branch={branch_id}"
+
+    def active_count(self) -> int:
+        """Transactions without a final reply (the active_transactions gauge)."""
+        return sum(1 for t in self.table.snapshot() if not t.final_sent and not t.ended)
+
+    def run_route(self, kind: str, name: str, msg: Any, route_type: RouteType,
+                  txn: Transaction | None, branch: int = -1, reply: Any = None) -> Any:
+        """Run route block ``kind[name]`` on ``msg``; returns the RunContext (None if absent)."""
+        script = getattr(self.env, "script", None)
+        if script is None:
+            return None
+        route = script.route(name, kind)
+        if route is None:
+            self._warn("tm: route block not found", kind=kind, route=name)
+            return None
+        ctx = script.new_context(msg, route_type, self.server_env)
+        ctx.txn = txn
+        ctx.branch = branch
+        ctx.reply = reply
+        try:
+            script.run(route, ctx)
+        except Exception:  # a broken route must not wedge the transaction
+            if self.log is not None:
+                self.log.exception("tm: route raised", kind=kind, route=name)
+        return ctx
+
+    def _callbacks(self, txn: Transaction, kind: str, **params: Any) -> None:
+        for fn in txn.callbacks.get(kind, ()):
+            try:
+                fn(txn, kind, params)
+            except Exception:
+                if self.log is not None:
+                    self.log.exception("tm: callback raised", kind=kind)
+
+    # ======================================================================
+    # state machine glue
+    # ======================================================================
+    def _uas_actions(self, txn: Transaction, actions: list) -> None:
+        """Perform a server machine's actions (txn lock held)."""
+        for a in actions:
+            if isinstance(a, Transmit):
+                if txn.uas_reply is not None:
+                    self.stats.inc("rpl_sent")
+                    if not self._send_reply_wire(txn.uas_request, txn.uas_reply):
+                        self._uas_actions(txn, txn.uas.transport_error())
+                        return
+            elif isinstance(a, SetTimer):
+                txn.uas_timers.set(a.name, a.delay)
+            elif isinstance(a, ClearTimer):
+                txn.uas_timers.clear(a.name)
+            elif isinstance(a, PassUp):
+                if a.event == "ack_timeout":
+                    self._callbacks(txn, "ack_timeout")
+            elif isinstance(a, Terminate):
+                txn.uas_timers.clear_all()
+                self._maybe_free(txn)
+
+    def _branch_actions(self, txn: Transaction, branch: Branch, actions: list,
+                        reply: Any = None) -> None:
+        """Perform a branch machine's actions (txn lock held)."""
+        for a in actions:
+            if isinstance(a, Transmit):
+                if a.what == "request":
+                    if not self.send(branch.data, branch.dest):
+                        self._branch_actions(txn, branch, branch.ctxn.transport_error())
+                        return
+                elif a.what == "ack" and reply is not None:
+                    if branch.ack_data is None:
+                        branch.ack_data = self._build_ack(branch, reply)
+                    self.send(branch.ack_data, branch.dest)
+                elif a.what == "ack" and branch.ack_data is not None:
+                    self.send(branch.ack_data, branch.dest)
+            elif isinstance(a, SetTimer):
+                branch.timers.set(a.name, a.delay)
+            elif isinstance(a, ClearTimer):
+                branch.timers.clear(a.name)
+            elif isinstance(a, PassUp):
+                if a.event == "response":
+                    self._branch_reply(txn, branch, reply)
+                elif a.event in ("timeout", "transport_error"):
+                    self._branch_timeout(txn, branch, error=a.event == "transport_error")
+            elif isinstance(a, Terminate):
+                branch.timers.clear_all()
+                self._maybe_free(txn)
+
+    def _cancel_actions(self, txn: Transaction, branch: Branch, actions: list) -> None:
+        for a in actions:
+            if isinstance(a, Transmit):
+                self.send(branch.cancel_data, branch.dest)
+            elif isinstance(a, SetTimer):
+                branch.cancel_timers.set(a.name, a.delay)
+            elif isinstance(a, ClearTimer):
+                branch.cancel_timers.clear(a.name)
+            elif isinstance(a, Terminate):
+                branch.cancel_timers.clear_all()
+                self._maybe_free(txn)
+
+    def _uas_timer(self, txn: Transaction, name: str) -> None:
+        self._uas_actions(txn, txn.uas.timer_fired(name))
+
+    def _branch_timer(self, txn: Transaction, branch: Branch, name: str) -> None:
+        if branch.blind:
+            self._blind_timeout(txn, branch)
+            return
+        self._branch_actions(txn, branch, branch.ctxn.timer_fired(name, self.env.now()))
+
+    def _cancel_timer(self, txn: Transaction, branch: Branch, name: str) -> None:
+        self._cancel_actions(txn, branch, branch.cancel_ctxn.timer_fired(name, self.env.now()))
+
+    def _maybe_free(self, txn: Transaction) -> None:
+        """Remove ``txn`` from the table once all its machines are done."""
+        if txn.ended or txn.suspend is not Suspend.ACTIVE:
+            return
+        if not txn.machines_done():
+            return
+        txn.ended = True
+        self.table.remove(txn)
+        self._callbacks(txn, "destroy")
+        _dismantle(txn)
+
+    # ======================================================================
+    # transaction creation and lookup
+    # ======================================================================
+    def lookup_request(self, msg: Any) -> Transaction | None:
+        """The transaction ``msg`` belongs to (retransmission / ACK), or None."""
+        key = request_key(msg)
+        txn = self.table.get(key)
+        if txn is None and msg.method == "ACK":
+            txn = self.lookup_e2e_ack(msg)
+        return txn
+
+    def lookup_e2e_ack(self, ack: Any) -> Transaction | None:
+        """The INVITE transaction a 2xx ACK belongs to (Call-ID, CSeq, From tag)."""
+        cseq = ack.cseq
+        if cseq is None:
+            return None
+        txn = self.table.get_e2e((ack.call_id, cseq.number, _tag(ack.from_)))
+        if txn is None or not (200 <= txn.status < 300):
+            return None
+        return txn
+
+    def lookup_cancel(self, cancel: Any) -> Transaction | None:
+        """The INVITE transaction a CANCEL refers to (§9.2), or None."""
+        txn = self.table.get(request_key(cancel, method="INVITE"))
+        return txn if txn is not None and not txn.ended else None
+
+    def new_transaction(self, ctx: Any, guard: bool = True) -> int:
+        """t_newtran: create the transaction for ``ctx.msg``.
+
+        Returns 1 created; 0 for a retransmission (the last reply was resent,
+        or an ACK absorbed — the script must end); E_SCRIPT when this message
+        already has one; E_BAD_TUPEL when it cannot be keyed.
+        """
+        if ctx.txn is not None:
+            return E_SCRIPT
+        msg = ctx.msg
+        if not getattr(msg, "is_request", False):
+            return E_UNSPEC
+        if msg.method == "ACK":
+            txn = self.table.get(request_key(msg))
+            if txn is not None:
+                self._absorb_ack(txn, msg)
+                return 0
+            return E_UNSPEC     # ACKs never create a transaction
+        key = request_key(msg)
+        if key is None:
+            return E_BAD_TUPEL
+        old = self.table.get(key)
+        if old is not None:
+            self._retransmission(old)
+            return 0
+        cseq = msg.cseq
+        index, label = self.table.new_ident(msg.call_id, cseq.number if cseq else None)
+        reliable = (msg.rcv.proto.lower() in RELIABLE) if getattr(msg, "rcv", None) else False
+        txn = Transaction(index=index, label=label, method=msg.method, uas_request=msg,
+                          request=msg, timers_cfg=self.timers, key=key,
+                          created=self.env.now())
+        if msg.method == "INVITE" and cseq is not None:
+            txn.e2e_key = (msg.call_id, cseq.number, _tag(msg.from_))
+        to = msg.to
+        if to is not None and to.tag:
+            txn.to_tag = to.tag
+        self._apply_presets(txn, msg)
+        txn.uas = ServerTransaction(msg.method == "INVITE", reliable, txn.timers_cfg)
+        txn.uas_timers = TimerSet(self.env.call_later,
+                                  lambda name, t=txn: self._uas_timer(t, name), txn.lock)
+        old = self.table.insert(txn, key, txn.e2e_key)
+        if old is not None:        # lost a race with another thread: it is a retransmission
+            _dismantle(txn)
+            self._retransmission(old)
+            return 0
+        self.stats.inc("UAS_transactions")
+        ctx.txn = txn
+        # Kamailio's t_unref: a transaction the script neither replied to,
+        # relayed nor suspended is released once the run ends (no leak).
+        if guard and ctx.route_type == RouteType.REQUEST:
+            self.env.call_soon(self._release_if_unused, txn)
+        return 1
+
+    @staticmethod
+    def _apply_presets(txn: Transaction, msg: Any) -> None:
+        """Settings the script made before the transaction existed (t_on_*, t_set_fr…)."""
+        attrs = msg.attrs
+        for field in ("on_failure", "on_reply", "on_branch", "on_branch_failure"):
+            name = attrs.pop("tm." + field, None)
+            if name:
+                setattr(txn, field, name)
+        fr = attrs.pop("tm.fr", None)
+        if fr is not None:
+            txn.timers_cfg = txn.timers_cfg.with_fr(fr=fr[1], fr_inv=fr[0])
+        retr = attrs.pop("tm.retr", None)
+        if retr is not None:
+            txn.timers_cfg = txn.timers_cfg.with_retr(*retr)
+        if attrs.pop("tm.no_auto_100", False):
+            txn.no_auto_100 = True
+
+    def _retransmission(self, txn: Transaction) -> None:
+        """A request matched ``txn``: resend the last reply (if any)."""
+        with txn.lock:
+            if txn.uas is not None:
+                self._uas_actions(txn, txn.uas.request_retransmitted())
+
+    def _release_if_unused(self, txn: Transaction) -> None:
+        with txn.lock:
+            if txn.ended or txn.final_sent or txn.has_open_branch() \
+                    or txn.suspend is not Suspend.ACTIVE:
+                return
+            self._warn("tm: script did not reply, relay or release the transaction",
+                       index=txn.index, label=txn.label)
+            self.release(txn)
+
+    def release(self, txn: Transaction) -> None:
+        """t_release: stop the transaction; it is forgotten once its machines end."""
+        with txn.lock:
+            txn.released = True
+            if not txn.final_sent:
+                self._uas_actions(txn, txn.uas.terminate())
+            self._maybe_free(txn)
+
+    def _absorb_ack(self, txn: Transaction, ack: Any) -> None:
+        with txn.lock:
+            reply_tag = _tag(txn.uas_reply.to) if txn.uas_reply is not None else None
+            if ack_to_tag_ok(ack, reply_tag):
+                self._uas_actions(txn, txn.uas.ack_received())
+
+    def check_request(self, ctx: Any) -> int:
+        """t_check_trans for a request (spec §2.6).
+
+        CANCEL: 1 if its INVITE transaction exists, else -1.  ACK matching a
+        transaction with a negative/local reply: absorbed, 0 (exit).  ACK for
+        a 2xx: 1 while the INVITE transaction is alive.  Other requests: a
+        retransmission resends the last reply and returns 0; otherwise -1.
+        """
+        msg = ctx.msg
+        if msg.method == "CANCEL":
+            return 1 if self.lookup_cancel(msg) is not None else -1
+        if msg.method == "ACK":
+            txn = self.table.get(request_key(msg))
+            if txn is not None and txn.status >= 300:
+                self._absorb_ack(txn, msg)
+                return 0
+            if txn is not None and txn.status == 0:
+                return 0
+            return 1 if self.lookup_e2e_ack(msg) is not None else -1
+        txn = self.table.get(request_key(msg))
+        if txn is None:
+            return -1
+        if txn is ctx.txn:
+            return 1
+        self._retransmission(txn)
+        return 0
+
+    # ======================================================================
+    # replies upstream
+    # ======================================================================
+    def reply(self, txn: Transaction, status: int, reason: str | None = None, *,
+              headers: list[tuple[str, str]] | None = None, body: bytes | None = None,
+              generated: bool = True) -> bool:
+        """Send a locally generated reply on ``txn`` (t_reply and tm's own replies)."""
+        with txn.lock:
+            if txn.uas is None or txn.uas.terminated:
+                return False
+            if status >= 200 and txn.final_sent:
+                return False
+            to_tag = txn.to_tag if status > 100 else None
+            try:
+                reply = _make_response(txn.uas_request, status, reason, to_tag)
+            except Exception:
+                if self.log is not None:
+                    self.log.exception("tm: cannot build reply", status=status)
+                return False
+            for name, value in headers or ():
+                reply.add_header(name, value)
+            if body is not None:
+                reply.body = body
+            ok = self._send_upstream(txn, reply, relayed=False)
+            if ok and status >= 200:
+                self._final_sent(txn)
+            return ok
+
+    def _send_upstream(self, txn: Transaction, reply: Any, relayed: bool) -> bool:
+        """Hand ``reply`` to the server machine and put it on the wire."""
+        status = reply.status
+        if status >= 200 and txn.final_sent:
+            if 200 <= status < 300 and txn.is_invite and relayed:
+                # another 2xx (other branch or retransmission): always forwarded (§16.7 step 5)
+                self.stats.inc("rpl_relayed")
+                self.stats.inc("rpl_sent")
+                return self._send_reply_wire(txn.uas_request, reply)
+            return False
+        try:
+            actions = txn.uas.send_reply(status)
+        except ReplyRefused:
+            return False
+        txn.uas_reply = reply
+        self.stats.inc("rpl_relayed" if relayed else "rpl_generated")
+        if status >= 200:
+            self.stats.final(status)
+        self._uas_actions(txn, actions)
+        self._callbacks(txn, "response_out", reply=reply, relayed=relayed)
+        return True
+
+    def _final_sent(self, txn: Transaction) -> None:
+        """A final reply went upstream: stop what is still pending."""
+        txn.completed = True
+        if txn.suspend is Suspend.SUSPENDED and not txn.canceled:
+            self._end_suspension(txn)
+        if txn.has_open_branch():
+            local = 200 <= txn.status < 300 and self.local_cancel_reason
+            self.cancel_branches(txn, reason='SIP;cause=200;text="Call completed elsewhere"'
+                                 if local else None)
+
+    # ======================================================================
+    # forwarding (branches)
+    # ======================================================================
+    def relay(self, ctx: Any, dest: Any = None) -> int:
+        """t_relay: forward ``ctx.msg`` statefully (creating the transaction).
+
+        Forks to the R-URI (or ``$du``) plus every destination-set branch,
+        or to ``dest`` when given.  Returns 1 when at least one branch was
+        sent, 0 on a retransmission / absorbed ACK, negative on errors.
+        """
+        msg = ctx.msg
+        if msg.method == "ACK":
+            return self._relay_ack(ctx, dest)
+        created = False
+        if ctx.txn is None:
+            rc = self.new_transaction(ctx, guard=False)
+            if rc <= 0:
+                return rc
+            created = True
+        txn: Transaction = ctx.txn
+        if msg.method == "CANCEL":
+            return self._relay_cancel(ctx, txn, dest)
+        rc = self._relay_locked(ctx, txn, dest)
+        if rc < 0 and created and ctx.route_type == RouteType.REQUEST:
+            # nothing went out: release the T unless the script replies now
+            self.env.call_soon(self._release_if_unused, txn)
+        return rc
+
+    def _relay_locked(self, ctx: Any, txn: Transaction, dest: Any) -> int:
+        msg = ctx.msg
+        with txn.lock:
+            if txn.canceled:
+                return E_CANCELED
+            if txn.final_sent or txn.ended:
+                return E_UNSPEC
+            if txn.suspend is Suspend.SUSPENDED:
+                return E_UNSPEC
+            if ctx.route_type == RouteType.FAILURE and self.failure_reply_mode in (1, 3):
+                for b in txn.branches:
+                    if not b.open:
+                        b.dropped = True
+            elif ctx.route_type == RouteType.FAILURE and self.failure_reply_mode == 2:
+                closed = [b for b in txn.branches if not b.open]
+                for b in closed[:-1]:
+                    b.dropped = True
+            if not txn.branches and ctx.route_type == RouteType.REQUEST:
+                txn.request = msg.copy()     # Kamailio saves the lumps before the first branch
+            if (txn.is_invite and self.auto_inv_100 and not txn.no_auto_100
+                    and txn.uas_reply is None and ctx.route_type == RouteType.REQUEST):
+                self.reply(txn, 100, self.auto_inv_100_reason)
+            targets = self._targets(msg, dest)
+            sent = dropped = 0
+            err = E_SEND
+            for uri, du, bflags, tdest, path in targets:
+                rc = self._add_branch(ctx, txn, msg, uri, du, bflags, tdest, path)
+                if rc > 0:
+                    sent += 1
+                elif rc == 0:
+                    dropped += 1
+                else:
+                    err = rc
+            if sent:
+                return 1
+            if dropped and not err:
+                return E_UNSPEC
+            return err
+
+    def _targets(self, msg: Any, dest: Any) -> list[tuple]:
+        """The destination set: the R-URI branch first, then ``msg.attrs["branches"]``.
+
+        Entries are (uri, dst_uri, bflags, dest, path); the branch-set
+        convention (shared with corex and registrar) is a list of dicts with
+        ``uri``, ``dst_uri``, ``bflags``/``flags``, ``q``, ``path``.  The set
+        is consumed, as Kamailio clears it after t_relay().
+        """
+        targets: list[tuple] = [(_uri_text(msg), msg.dst_uri, msg.bflags, dest,
+                                 msg.attrs.get("path_vector"))]
+        for b in msg.attrs.pop("branches", None) or []:
+            if isinstance(b, str):
+                targets.append((b, None, 0, dest, None))
+            elif isinstance(b, dict):
+                targets.append((str(b.get("uri")), b.get("dst_uri") or b.get("du"),
+                                int(b.get("bflags", b.get("flags", 0)) or 0), dest,
+                                b.get("path")))
+            else:
+                targets.append((str(getattr(b, "uri")),
+                                getattr(b, "dst_uri", None) or getattr(b, "du", None),
+                                int(getattr(b, "bflags", 0) or 0), dest,
+                                getattr(b, "path", None)))
+        return targets
+
+    def _add_branch(self, ctx: Any, txn: Transaction, msg: Any, uri: str, du: str | None,
+                    bflags: int, dest: Any, path: list | None = None) -> int:
+        """Build, route (branch_route) and send one branch; 1 sent, 0 dropped, <0 error."""
+        breq = msg.copy()
+        breq.attrs.pop("branches", None)
+        breq.attrs.pop("path_vector", None)
+        if _uri_text(breq) != uri:
+            breq.uri = uri
+        breq.dst_uri = du
+        breq.bflags = bflags
+        for p in reversed(path or ()):
+            # Path (RFC 3327) of the contact becomes the branch's route set
+            breq.add_header("Route", p if p.lstrip().startswith("<") else f"<{p}>", first=True)
+        index = len(txn.branches)
+        if txn.on_branch:
+            bctx = self.run_route("branch", txn.on_branch, breq, RouteType.BRANCH, txn, index)
+            if bctx is not None and bctx.drop:
+                return 0
+        if dest is None:
+            target = breq.dst_uri or _uri_text(breq)
+            dest = self.env.resolve(target)
+            if dest is None:
+                self._warn("tm: cannot resolve destination", target=target)
+                return E_BAD_ADDRESS
+        if not txn.branch_base:
+            txn.branch_base = new_branch_base()
+        branch_id = f"{txn.branch_base}.{index}"
+        _decrement_max_forwards(breq, msg)
+        via = self._via_for(dest, branch_id)
+        add_via = getattr(breq, "add_via", None)
+        if add_via is not None:
+            add_via(via)
+        else:
+            breq.add_header("Via", via, first=True)
+        reliable = (dest.proto or "udp").lower() in RELIABLE
+        branch = Branch(index=index, request=breq, data=breq.to_bytes(), dest=dest,
+                        uri=_uri_text(breq), branch_id=branch_id, via=via, bflags=bflags,
+                        on_reply=breq.attrs.pop("tm.on_reply", None) or txn.on_reply,
+                        on_failure=txn.on_failure,
+                        on_branch_failure=txn.on_branch_failure)
+        branch.ctxn = ClientTransaction(txn.is_invite, reliable, txn.timers_cfg)
+        branch.timers = TimerSet(self.env.call_later,
+                                 lambda name, t=txn, b=branch: self._branch_timer(t, b, name),
+                                 txn.lock)
+        txn.branches.append(branch)
+        rkey = (branch_id, txn.method)
+        txn.reply_keys.append(rkey)
+        self.table.add_reply_key(rkey, txn, branch, "request")
+        self.stats.inc("UAC_transactions")
+        branch.starting = True     # a send error now is t_relay's error, not a reply
+        self._branch_actions(txn, branch, branch.ctxn.start(self.env.now()))
+        branch.starting = False
+        if branch.ctxn.terminated and branch.never_pick:
+            return E_SEND
+        self._callbacks(txn, "request_out", branch=branch)
+        return 1
+
+    def _relay_ack(self, ctx: Any, dest: Any) -> int:
+        """ACK: absorb it when it belongs to a negative reply, else forward statelessly."""
+        msg = ctx.msg
+        txn = self.table.get(request_key(msg))
+        if txn is not None and txn.status >= 300:
+            self._absorb_ack(txn, msg)
+            return 0
+        out = msg.copy()
+        if dest is None:
+            dest = self.env.resolve(out.dst_uri or _uri_text(out))
+            if dest is None:
+                return E_BAD_ADDRESS
+        _decrement_max_forwards(out, msg)
+        out.add_header("Via", self._via_for(dest, stateless_branch(msg)), first=True)
+        return 1 if self.send(out.to_bytes(), dest) else E_SEND
+
+    # ======================================================================
+    # CANCEL
+    # ======================================================================
+    def _relay_cancel(self, ctx: Any, cancel_txn: Transaction, dest: Any) -> int:
+        """t_relay of a CANCEL: 200 to it, then cancel every pending branch of its INVITE."""
+        msg = ctx.msg
+        inv = self.lookup_cancel(msg)
+        if inv is None:
+            # unmatched_cancel 0: forward statefully like any non-INVITE
+            return self._relay_plain(ctx, cancel_txn, dest)
+        self.reply(cancel_txn, 200, "canceling")
+        reason = msg.get("Reason") if self.e2e_cancel_reason else None
+        self.cancel_invite(inv, reason)
+        return 1
+
+    def _relay_plain(self, ctx: Any, txn: Transaction, dest: Any) -> int:
+        with txn.lock:
+            targets = self._targets(ctx.msg, dest)
+            rc = E_SEND
+            for uri, du, bflags, tdest, path in targets[:1]:
+                rc = self._add_branch(ctx, txn, ctx.msg, uri, du, bflags, tdest, path)
+            return 1 if rc > 0 else rc
+
+    def cancel_invite(self, inv: Transaction, reason: str | None = None) -> None:
+        """A CANCEL matched ``inv``: mark it canceled and stop every branch.
+
+        A suspended INVITE is answered 487 at once and its continuation is
+        voided (t_continue returns 1 without running it).
+        """
+        with inv.lock:
+            inv.canceled = True
+            inv.cancel_reason = reason
+            if inv.suspend is not Suspend.ACTIVE and not inv.final_sent:
+                # the suspension stays until t_continue (returns 1, route skipped)
+                # or the blind branch's fr timer ends it
+                self.reply(inv, 487, "Request Terminated")
+            self.cancel_branches(inv, reason)
+            self._check_complete(inv)
+
+    def cancel_branches(self, txn: Transaction, reason: str | None = None,
+                        only: Branch | None = None) -> None:
+        """Stop the open branches (Kamailio cancel_b_method 1).
+
+        A branch with a provisional reply gets a CANCEL; one without any
+        reply stops retransmitting and counts as answered 487 (a CANCEL is
+        sent if a provisional arrives later); a blind branch closes as 487.
+        """
+        for b in ([only] if only is not None else list(txn.branches)):
+            if not b.open or b.canceled:
+                continue
+            b.canceled = True
+            b.cancel_reason = reason
+            if b.blind:
+                # keep its fr timer: it frees a suspension nobody continues
+                b.final_status, b.faked = 487, True
+            elif b.ctxn is not None and b.ctxn.got_provisional:
+                self._send_cancel(txn, b)
+            elif b.ctxn is not None:
+                self._branch_actions(txn, b, b.ctxn.stop_retransmission())
+                b.final_status, b.faked = 487, True
+
+    def _send_cancel(self, txn: Transaction, b: Branch) -> None:
+        if b.cancel_sent or not txn.is_invite:
+            return
+        b.cancel_sent = True
+        b.cancel_data = self._build_cancel(b, b.cancel_reason)
+        reliable = (b.dest.proto or "udp").lower() in RELIABLE
+        b.cancel_ctxn = ClientTransaction(False, reliable, txn.timers_cfg)
+        b.cancel_timers = TimerSet(self.env.call_later,
+                                   lambda name, t=txn, br=b: self._cancel_timer(t, br, name),
+                                   txn.lock)
+        rkey = (b.branch_id, "CANCEL")
+        txn.reply_keys.append(rkey)
+        self.table.add_reply_key(rkey, txn, b, "cancel")
+        self._cancel_actions(txn, b, b.cancel_ctxn.start(self.env.now()))
+
+    def _hop_headers(self, b: Branch) -> list[str]:
+        return [f"Via: {b.via}", "Max-Forwards: 70", f"From: {b.request.get('From')}"]
+
+    def _build_cancel(self, b: Branch, reason: str | None) -> bytes:
+        """CANCEL for branch ``b`` (RFC 3261 §9.1): same R-URI, Via, Call-ID, From, To, Route."""
+        req = b.request
+        lines = [f"CANCEL {req.uri} SIP/2.0", *self._hop_headers(b),
+                 f"To: {req.get('To')}", f"Call-ID: {req.call_id}",
+                 f"CSeq: {req.cseq.number} CANCEL"]
+        lines += [f"Route: {r}" for r in req.get_all("Route")]
+        if reason:
+            lines.append(f"Reason: {reason}")
+        lines += ["Content-Length: 0", "", ""]
+        return "\r\n".join(lines).encode()
+
+    def _build_ack(self, b: Branch, reply: Any) -> bytes:
+        """Hop-by-hop ACK for a non-2xx final reply (RFC 3261 §17.1.1.3)."""
+        req = b.request
+        lines = [f"ACK {req.uri} SIP/2.0", *self._hop_headers(b),
+                 f"To: {reply.get('To')}", f"Call-ID: {req.call_id}",
+                 f"CSeq: {req.cseq.number} ACK"]
+        lines += [f"Route: {r}" for r in req.get_all("Route")]
+        lines += ["Content-Length: 0", "", ""]
+        return "\r\n".join(lines).encode()
+
+    # ======================================================================
+    # the reply path (reply_in hook)
+    # ======================================================================
+    def reply_in(self, reply: Any) -> bool:
+        """A reply arrived from the network; True when it belongs to tm."""
+        entry = self.table.get_reply(reply_key(reply))
+        if entry is None:
+            return False
+        txn, branch, kind = entry
+        self.stats.inc("rpl_received")
+        with txn.lock:
+            if kind == "cancel":
+                if branch.cancel_ctxn is not None:
+                    self._cancel_actions(txn, branch, branch.cancel_ctxn.response_received(
+                        reply.status, self.env.now()))
+                self.stats.inc("rpl_absorbed")
+                return True
+            if branch.ctxn is None:
+                return True
+            before = self.stats.local.get("rpl_relayed", 0) + self.stats.local.get("rpl_absorbed", 0)
+            self._branch_actions(txn, branch, branch.ctxn.response_received(
+                reply.status, self.env.now()), reply)
+            after = self.stats.local.get("rpl_relayed", 0) + self.stats.local.get("rpl_absorbed", 0)
+            if after == before:
+                self.stats.inc("rpl_absorbed")
+        return True
+
+    def _branch_reply(self, txn: Transaction, branch: Branch, reply: Any) -> None:
+        """The branch machine passed ``reply`` up (txn lock held)."""
+        status = reply.status
+        branch.last_reply = reply
+        self._callbacks(txn, "response_in", branch=branch, reply=reply)
+        route = branch.on_reply or txn.on_reply
+        if route:
+            rctx = self.run_route("onreply", route, reply, RouteType.TM_ONREPLY, txn,
+                                  branch.index, reply)
+            if rctx is not None and rctx.drop and status < 200:
+                return
+        if branch.canceled and status < 200 and txn.is_invite:
+            self._send_cancel(txn, branch)   # provisional after we gave the branch up
+        if txn.suspend is not Suspend.ACTIVE:
+            txn.held.append((branch, reply))  # relayed/used only after the resume
+            if status >= 200 and branch.open:
+                branch.final_status, branch.final_reply = status, reply
+            return
+        self._response_context(txn, branch, reply)
+
+    def _response_context(self, txn: Transaction, branch: Branch, reply: Any) -> None:
+        """RFC 3261 §16.7: decide what to do with a branch's reply."""
+        status = reply.status
+        if status < 200:
+            if (status > 100 or self.relay_100) and not txn.final_sent:
+                _strip_top_via(reply)
+                self._send_upstream(txn, reply, relayed=True)
+            return
+        if status < 300:
+            if branch.open:
+                branch.final_status, branch.final_reply, branch.faked = status, reply, False
+            _strip_top_via(reply)
+            was_final = txn.final_sent
+            self._send_upstream(txn, reply, relayed=True)
+            if not was_final:
+                self._final_sent(txn)
+            return
+        if branch.open:
+            branch.final_status, branch.final_reply = status, reply
+        elif branch.faked and branch.final_reply is None:
+            branch.final_reply = reply       # the real 487 for a branch we closed ourselves
+            branch.final_status, branch.faked = status, False
+        else:
+            return
+        if status >= 600 and not self.disable_6xx_block:
+            self.cancel_branches(txn, reason=None)
+        if branch.on_branch_failure:
+            self._run_branch_failure(txn, branch, reply)
+        self._check_complete(txn)
+
+    def _run_branch_failure(self, txn: Transaction, branch: Branch, reply: Any) -> None:
+        """branch_failure_route[name] or event_route[tm:branch-failure:name]."""
+        name = branch.on_branch_failure
+        script = getattr(self.env, "script", None)
+        kind, rname = "branch_failure", name
+        if script is not None and script.route(name, "branch_failure") is None:
+            kind, rname = "event", f"tm:branch-failure:{name}"
+        self.run_route(kind, rname, txn.request.copy(), RouteType.BRANCH_FAILURE, txn,
+                       branch.index, reply)
+
+    def _branch_timeout(self, txn: Transaction, branch: Branch, error: bool = False) -> None:
+        """fr/fr_inv expired on a branch (or sending failed): it counts as 408/503."""
+        if not branch.open:
+            return
+        if error and branch.starting:
+            branch.final_status, branch.faked, branch.never_pick = 503, True, True
+            return
+        branch.timed_out = not error
+        branch.final_status, branch.faked = (503 if error else 408), True
+        if not error and txn.is_invite and branch.ctxn is not None and branch.ctxn.got_provisional:
+            self._send_cancel(txn, branch)
+        if txn.suspend is not Suspend.ACTIVE:
+            return
+        if branch.on_branch_failure:
+            self._run_branch_failure(txn, branch, self._faked_reply(txn, branch.final_status))
+        self._check_complete(txn)
+
+    def _check_complete(self, txn: Transaction) -> None:
+        """All branches done: run failure_route or send the best reply (txn lock held)."""
+        if txn.completed or txn.final_sent or txn.in_failure:
+            return
+        if txn.suspend is not Suspend.ACTIVE or txn.has_open_branch() or not txn.branches:
+            return
+        best = self._pick_best(txn)
+        code = best.final_status if best is not None else self.default_code
+        if code >= 300 and txn.on_failure:
+            route, txn.on_failure = txn.on_failure, None     # armed once, as Kamailio
+            reply = best.final_reply if best is not None else None
+            if reply is None and best is not None:
+                reply = self._faked_reply(txn, best.final_status)
+            fmsg = txn.request.copy()
+            txn.in_failure = True
+            try:
+                self._callbacks(txn, "failure", reply=reply)
+                self.run_route("failure", route, fmsg, RouteType.FAILURE, txn, -1, reply)
+            finally:
+                txn.in_failure = False
+            if txn.final_sent or txn.has_open_branch() or txn.suspend is not Suspend.ACTIVE:
+                return
+            best = self._pick_best(txn)
+        self._send_best(txn, best)
+
+    def _pick_best(self, txn: Transaction) -> Branch | None:
+        """Best final reply (§16.7 step 6): any 6xx, else the lowest class.
+
+        Within a class a real reply beats a faked one, 503 and 408 rank
+        last (Kamailio's priorities), then the earliest branch wins.
+        """
+        best, best_rank = None, None
+        for b in txn.branches:
+            if b.open or b.never_pick or b.dropped or b.final_status < 300:
+                continue
+            s = b.final_status
+            cls = 0 if s >= 600 else s // 100
+            penalty = 2 if s == 503 else (1 if b.faked or s == 408 else 0)
+            rank = (cls, penalty, b.index)
+            if best_rank is None or rank < best_rank:
+                best, best_rank = b, rank
+        return best
+
+    def _faked_reply(self, txn: Transaction, status: int) -> Any:
+        reason = self.reply_408_reason if status == 408 else None
+        try:
+            return _make_response(txn.uas_request, status, reason, txn.to_tag)
+        except Exception:
+            return None
+
+    def _send_best(self, txn: Transaction, best: Branch | None) -> None:
+        """Relay the winning reply, or generate one (timeouts, faked, none)."""
+        if best is None:
+            self.reply(txn, self.default_code, self.default_reason)
+            return
+        reply = best.final_reply
+        status = best.final_status
+        if reply is None or best.faked:
+            if status == 408:
+                self.reply(txn, 408, self.reply_408_reason)
+            elif status == 487:
+                self.reply(txn, 487, "Request Terminated")
+            else:
+                self.reply(txn, status)
+            return
+        if status == 503 and self.remap_503_500:
+            self.reply(txn, 500, self.default_reason)   # §16.7 step 6: never relay a 503
+            return
+        _strip_top_via(reply)
+        if status in (401, 407) and self.aggregate_challenges:
+            self._aggregate(txn, best, reply)
+        if self._send_upstream(txn, reply, relayed=True):
+            self._final_sent(txn)
+
+    def _aggregate(self, txn: Transaction, best: Branch, reply: Any) -> None:
+        """Copy every branch's challenge into the relayed 401/407 (§16.7 step 7)."""
+        for b in txn.branches:
+            if b is best or b.final_reply is None or b.final_status not in (401, 407):
+                continue
+            for name in ("WWW-Authenticate", "Proxy-Authenticate"):
+                for v in b.final_reply.get_all(name):
+                    if v not in reply.get_all(name):
+                        reply.add_header(name, v)
+
+    # ======================================================================
+    # suspension helpers (used by api.py)
+    # ======================================================================
+    def _blind_timeout(self, txn: Transaction, branch: Branch) -> None:
+        """fr expired on the blind branch of a suspended transaction (spec §2.4)."""
+        if not branch.open:
+            if txn.suspend_branch is branch and txn.suspend is Suspend.SUSPENDED:
+                self._end_suspension(txn)        # canceled and never continued
+                self._maybe_free(txn)
+            return
+        branch.final_status, branch.faked, branch.timed_out = 408, True, True
+        if txn.suspend_branch is branch and txn.suspend is Suspend.SUSPENDED:
+            txn.suspend = Suspend.ACTIVE
+            txn.suspend_branch = None
+        self._process_held(txn)
+        self._check_complete(txn)
+        self._maybe_free(txn)
+
+    def _end_suspension(self, txn: Transaction, status: int = 500) -> None:
+        """Void a pending suspension (CANCEL, final reply, shutdown)."""
+        b = txn.suspend_branch
+        if b is not None and b.open:
+            if b.timers is not None:
+                b.timers.clear_all()
+            b.final_status, b.faked, b.never_pick = status, True, True
+        txn.suspend = Suspend.ACTIVE
+        txn.suspend_branch = None
+
+    def _process_held(self, txn: Transaction) -> None:
+        """Run the response context over replies held during a suspension."""
+        held, txn.held = txn.held, []
+        for branch, reply in held:
+            if reply.status >= 200 and branch.final_reply is reply:
+                branch.final_status, branch.final_reply = 0, None   # let the context record it
+            self._response_context(txn, branch, reply)
+
+    # ======================================================================
+    # shutdown
+    # ======================================================================
+    def shutdown(self) -> int:
+        """Answer every pending server transaction (503) and drop all timers.
+
+        Returns how many transactions were answered.
+        """
+        answered = 0
+        for txn in self.table.snapshot():
+            with txn.lock:
+                if txn.suspend is not Suspend.ACTIVE:
+                    self._end_suspension(txn, status=503)
+                if not txn.final_sent and txn.uas is not None and not txn.uas.terminated \
+                        and txn.method != "ACK":
+                    txn.completed = True
+                    if self.reply(txn, 503, "Service Unavailable"):
+                        answered += 1
+                for b in txn.branches:
+                    for ts in (b.timers, b.cancel_timers):
+                        if ts is not None:
+                            ts.clear_all()
+                    for m in (b.ctxn, b.cancel_ctxn):
+                        if m is not None:
+                            m.terminate()
+                if txn.uas_timers is not None:
+                    txn.uas_timers.clear_all()
+                if txn.uas is not None:
+                    txn.uas.terminate()
+                txn.ended = True
+                self.table.remove(txn)
+                _dismantle(txn)
+        return answered
+
+
+_MF_RE = re.compile(rb"^(?:max-forwards)[ \t]*:[ \t]*(\d+)", re.IGNORECASE | re.MULTILINE)
+
+
+def _decrement_max_forwards(out: Any, msg: Any) -> None:
+    """RFC 3261 §16.6 step 3 on a forwarded copy, unless the script already did it.
+
+    Kamailio leaves Max-Forwards to the maxfwd module; decrementing again
+    after ``mf_process_maxfwd_header()`` would count this hop twice, so tm
+    only decrements a value still equal to the received one (and adds 70
+    when the header is missing).
+    """
+    mf = out.max_forwards
+    if mf is None:
+        out.add_header("Max-Forwards", "70")
+        return
+    if mf <= 0 or msg.attrs.get("maxfwd.processed"):
+        return
+    raw = getattr(msg, "raw", None)
+    if raw:
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        m = _MF_RE.search(head)
+        if m is not None and int(m.group(1)) != mf:
+            return          # changed by the script (maxfwd): already counted
+    out.set_header("Max-Forwards", str(mf - 1))
+
+
+def _uri_text(msg: Any) -> str:
+    """Request-URI as text without parsing it when the layer keeps the text."""
+    text = getattr(msg, "uri_text", None)
+    return text if isinstance(text, str) else str(msg.uri)
+
+
+def _dismantle(txn: Transaction) -> None:
+    """Break the transaction's reference cycles once it is out of the table.
+
+    Timer callbacks close over the transaction and its branches; disposing
+    them lets reference counting free the cell immediately (no cyclic GC).
+    """
+    for ts in (txn.uas_timers,):
+        if ts is not None:
+            ts.dispose()
+    for b in txn.branches:
+        for ts in (b.timers, b.cancel_timers):
+            if ts is not None:
+                ts.dispose()
+    txn.callbacks.clear()
+    txn.held.clear()
+    txn.suspend_branch = None
+
+
+def _sent_by(ls: Any) -> tuple[str, int]:
+    """Advertised host/port of a listen socket (env's or the transport's kind)."""
+    if ls is None:
+        return "127.0.0.1", 5060
+    host = getattr(ls, "via_host", None) or getattr(ls, "advertised_host", None) or ls.ip
+    port = getattr(ls, "via_port", None) or getattr(ls, "advertised_port", None) or ls.port
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return host, port
+
+
+def _tag(nameaddr: Any) -> str | None:
+    return nameaddr.tag if nameaddr is not None else None
+
+
+__all__ = ["TmCore", "E_UNSPEC", "E_BAD_ADDRESS", "E_SEND", "E_BAD_TUPEL", "E_SCRIPT",
+           "E_CANCELED", "CONTINUE_500_REASON"]
