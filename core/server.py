@@ -192,12 +192,12 @@ class Server:
             partial = self._parse_head(head) if head else None
         if partial is None or not getattr(partial, "is_request", False):
             return None
-        if getattr(partial, "method", "") == "ACK" or partial.top_via is None:
-            return None
-        reply = self._error_reply(partial, status)
         try:
+            if getattr(partial, "method", "") == "ACK" or not partial.has("Via"):
+                return None
+            reply = self._error_reply(partial, status)
             return reply.to_bytes() if reply is not None else None
-        except Exception:
+        except Exception:   # too broken to answer: the connection is just closed
             return None
 
     def _parse_head(self, data: bytes) -> Any:

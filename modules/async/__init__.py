@@ -31,6 +31,23 @@ def mod_init(env: Any) -> None:
     _ensure_core_workers(env)
     eng.start()
     runtime.engine = eng
+    _register_gauges(env, eng)
+
+
+def _register_gauges(env: Any, eng: AsyncEngine) -> None:
+    """Gauges read at snapshot time: suspended now, and per core group queue depth / tasks run."""
+    gauge = getattr(getattr(env, "stats", None), "gauge", None)
+    if gauge is None:
+        return
+    gauge("async", "suspended_now", lambda: len(eng.table), "transactions waiting for a resume now")
+    workers = getattr(env, "workers", None)
+    for name in (workers.names() if workers is not None else []):
+        gauge("async", f"queue_depth_{name}",
+              lambda n=name: workers.stats().get(n, {}).get("queue_depth", 0),
+              f"tasks waiting in core worker group {name}")
+        gauge("async", f"tasks_run_{name}",
+              lambda n=name: workers.stats().get(n, {}).get("tasks_run", 0),
+              f"tasks run by core worker group {name}")
 
 
 def _ensure_core_workers(env: Any) -> None:

@@ -98,13 +98,13 @@ class AsyncEngine:
         return len(items)
 
     # -- counters --------------------------------------------------------------
-    def _count(self, name: str) -> None:
+    def _count(self, name: str, n: int = 1) -> None:
         with self._lock:
-            self.counters[name] += 1
+            self.counters[name] += n
         stats = getattr(self.env, "stats", None)
         if stats is not None:
             try:
-                stats.inc("async", name)
+                stats.inc("async", name, n)
             except Exception:  # noqa: BLE001 — statistics must never break routing
                 pass
 
@@ -190,8 +190,7 @@ class AsyncEngine:
         """Hand-off failed after suspending: revoke the suspension, return -1."""
         if self.table.claim(p):
             self.tm.t_cancel_suspend(p.index, p.label)
-            with self._lock:
-                self.counters["suspended"] -= 1
+            self._count("suspended", -1)
         self.log.error("async: task queue refused the resume; suspension revoked",
                        call_id=p.call_id, group=p.group)
         return -1

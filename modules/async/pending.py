@@ -48,11 +48,14 @@ class PendingTable:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: dict[tuple[int, int], PendingResume] = {}
+        self._by_txn: dict[int, PendingResume] = {}   # id(txn) -> entry (the entry keeps txn alive)
         self._ms_count = 0
 
     def add(self, p: PendingResume) -> None:
         with self._lock:
             self._items[p.key] = p
+            if p.txn_ref is not None:
+                self._by_txn[id(p.txn_ref)] = p
             if p.kind == "ms":
                 self._ms_count += 1
 
@@ -63,7 +66,8 @@ class PendingTable:
     def has_txn(self, txn: Any) -> bool:
         """True if ``txn`` (the object tm gave) is already waiting here."""
         with self._lock:
-            return any(p.txn_ref is txn for p in self._items.values())
+            p = self._by_txn.get(id(txn))
+            return p is not None and p.txn_ref is txn
 
     def mark_queued(self, p: PendingResume) -> bool:
         """SCHEDULED → QUEUED when the timer fires; False if someone else took it."""
@@ -80,10 +84,15 @@ class PendingTable:
             if self._items.get(p.key) is not p or p.state is PendingState.RUNNING:
                 return False
             p.state = PendingState.RUNNING
-            del self._items[p.key]
+            self._drop(p)
             if p.kind == "ms":
                 self._ms_count -= 1
             return True
+
+    def _drop(self, p: PendingResume) -> None:
+        del self._items[p.key]
+        if p.txn_ref is not None and self._by_txn.get(id(p.txn_ref)) is p:
+            del self._by_txn[id(p.txn_ref)]
 
     def claim_all(self) -> list[PendingResume]:
         """Take every entry (shutdown)."""
@@ -91,7 +100,7 @@ class PendingTable:
             items = [p for p in self._items.values() if p.state is not PendingState.RUNNING]
             for p in items:
                 p.state = PendingState.RUNNING
-                del self._items[p.key]
+                self._drop(p)
             self._ms_count = sum(1 for p in self._items.values() if p.kind == "ms")
             return items
 

@@ -55,7 +55,7 @@ def inbound_socket(ctx: Any) -> SocketAddr | None:
     proto = rcv.proto.lower()
     for sock in getattr(ctx.env, "listen", None) or ():
         if sock.proto.lower() == proto and sock.ip == rcv.dst_ip and sock.port == rcv.dst_port:
-            return SocketAddr(proto, sock.advertised_host, sock.advertised_port)
+            return SocketAddr(proto, sock.via_host, sock.via_port)
     return SocketAddr(proto, _bracket(rcv.dst_ip), rcv.dst_port)
 
 
@@ -70,7 +70,13 @@ def _outgoing_proto(msg: Any) -> str | None:
     transport = (uri.params.get("transport") or "").lower() if uri.params else ""
     if transport:
         return transport
-    return "tls" if (uri.scheme or "").lower() == "sips" else "udp"
+    if (uri.scheme or "").lower() == "sips":
+        return "tls"
+    # No transport parameter: the default script record-routes before lookup()
+    # has chosen the callee, so the Request-URI may still name this server.
+    # Guessing "udp" there would double the Record-Route of a TCP-only call;
+    # unknown keeps a single entry (Kamailio decides on the real send socket).
+    return None
 
 
 def outbound_socket(ctx: Any, inbound: SocketAddr) -> SocketAddr:
@@ -85,7 +91,7 @@ def outbound_socket(ctx: Any, inbound: SocketAddr) -> SocketAddr:
     if not candidates:
         return inbound
     s = candidates[0]
-    return SocketAddr(proto, s.advertised_host, s.advertised_port)
+    return SocketAddr(proto, s.via_host, s.via_port)
 
 
 def _from_tag(ctx: Any) -> str | None:

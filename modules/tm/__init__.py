@@ -26,6 +26,11 @@ def mod_init(env: Any) -> None:
     runtime.env = env
     runtime.core = TmCore(env, params)
     runtime.api = TmApi(runtime.core)
+    try:
+        # optional (after=["rr"]): double Record-Route for the real outgoing socket
+        runtime.core.rr = env.api("rr")
+    except Exception:
+        runtime.core.rr = None
 
 
 @module.provides_api

@@ -11,7 +11,7 @@ from siprouter.core.modsys import Module
 from .stats import STATS
 
 module = Module(
-    "tm", version="1.0",
+    "tm", version="1.0", after=["rr"],   # optional: rr's API fixes Record-Route per branch
     doc="Transaction management: RFC 3261 transactions, the stateful proxy core "
         "(t_relay, forking, failure routes) and the suspend/continue API.")
 

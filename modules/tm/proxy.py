@@ -97,6 +97,7 @@ class TmCore:
         self.relay_100 = bool(p.get("relay_100", 0))
         self.reply_408_reason = str(p.get("reply_408_reason", "Request Timeout"))
         self.stats.register_gauges(lambda: len(self.table), self.active_count)
+        self.rr: Any = None      # rr's API when rr is loaded (fix_record_route)
 
     # ======================================================================
     # small services
@@ -133,15 +134,20 @@ class TmCore:
             return True
         return bool(self.env.send_reply(request, reply))
 
-    def _via_for(self, dest: Any, branch_id: str) -> str:
-        """Via value for a request tm sends to ``dest`` (advertised address)."""
+    def _sent_by_for(self, dest: Any) -> tuple[str, int]:
+        """Advertised host/port of the listen socket a request to ``dest`` leaves from."""
         proto = (getattr(dest, "proto", "udp") or "udp").lower()
         listen = getattr(self.env, "listen", None) or []
         chosen = next((ls for ls in listen if ls.proto.lower() == proto), None)
         if chosen is None and listen:
             chosen = listen[0]
-        host, port = _sent_by(chosen)
-        return f"SIP/2.0/{proto.upper()} {host}:{port};branch={branch_id}"
+        return _sent_by(chosen)
+
+    def _via_for(self, dest: Any, branch_id: str) -> str:
+        """Via value for a request tm sends to ``dest`` (advertised address)."""
+        proto = (getattr(dest, "proto", "udp") or "udp").upper()
+        host, port = self._sent_by_for(dest)
+        return f"SIP/2.0/{proto} {host}:{port};branch={branch_id}"
 
     def active_count(self) -> int:
         """Transactions without a final reply (the active_transactions gauge)."""
@@ -594,6 +600,14 @@ class TmCore:
         branch_id = f"{txn.branch_base}.{index}"
         _decrement_max_forwards(breq, msg)
         via = self._via_for(dest, branch_id)
+        if self.rr is not None:
+            # rr guessed the outgoing socket at record_route(); now it is known
+            host, port = self._sent_by_for(dest)
+            try:
+                self.rr.fix_record_route(breq, (dest.proto or "udp").lower(), host, port)
+            except Exception:
+                if self.log is not None:
+                    self.log.exception("tm: rr fix_record_route failed")
         add_via = getattr(breq, "add_via", None)
         if add_via is not None:
             add_via(via)

@@ -196,3 +196,39 @@ def test_blocking_task_routes_do_not_delay_other_calls(tmp_path, e2e):
         for c in slow + fast + [timer]:
             c.close()
         srv.stop()
+
+
+STRESS_SCRIPT = """
+request_route {
+    if (method == "ACK") { t_check_trans(); exit; }
+    async_ms_route("RESUME", "200");
+}
+route[RESUME] {
+    send_reply("404", "Not found");
+    exit;
+}
+"""
+
+
+def test_many_concurrent_resumes_keep_the_server_alive(siprouter_server):
+    """Resumes cancel tm timers from worker threads; the loop's timers must survive that."""
+    srv = siprouter_server(STRESS_SCRIPT, loadmodule=MODS, protos=("udp",),
+                           core={"async_workers": 4}, modparam={"async": {"ms_timer": 10}})
+    clients = [_client(srv) for _ in range(40)]
+    got = 0
+    try:
+        for _round in range(25):                     # 1000 INVITEs in ~2.5 s
+            sent = []
+            for c in clients:
+                sent.append((c, *c.send("INVITE")))
+            time.sleep(0.1)
+            for c, cid, br in sent:
+                r = c.replies(timeout=2)
+                if r and r[-1].status == 404:
+                    got += 1
+                    c.ack(r[-1], call_id=cid, branch=br)
+        assert srv.alive(), srv.log()[-3000:]
+    finally:
+        for c in clients:
+            c.close()
+    assert got >= 980, got

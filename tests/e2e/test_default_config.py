@@ -232,18 +232,9 @@ def _is_proxy(uri: str, srv) -> bool:
     return u.host == srv.host and (u.port or 5060) == srv.port
 
 
-_BUG_RR_NONE = ("product bug: Record-Route is <sip:None:None;lr>: rr (modules/rr/record.py:58,88) uses "
-                "ListenSocket.advertised_host/port, which the transport's sockets (core/transport/address.py:121) "
-                "leave None without 'advertise'; ServerEnv.attach_runtime (core/env.py:195) installs them as env.listen")
-_BUG_RR_DOUBLE = ("product bug: TCP->TCP call gets a double Record-Route whose callee-facing entry is UDP: "
-                  "record_route() runs before lookup() in the default script and modules/rr/record.py:62-73 "
-                  "(_outgoing_proto) guesses 'udp' for a R-URI without transport; tm never calls rr's "
-                  "fix_record_route() with the real outgoing socket")
-
-
 @pytest.mark.parametrize("transport", [
-    pytest.param("u1", id="udp", marks=pytest.mark.xfail(strict=True, reason=_BUG_RR_NONE)),
-    pytest.param("t1", id="tcp", marks=pytest.mark.xfail(strict=True, reason=_BUG_RR_NONE + "; " + _BUG_RR_DOUBLE)),
+    pytest.param("u1", id="udp"),
+    pytest.param("t1", id="tcp"),
 ])
 def test_call_through_lookup_with_record_route(transport, default_srv, sip_factory):
     srv = default_srv

@@ -368,3 +368,24 @@ def test_workers_zero_starts_no_timer_threads(tmp_path):
     new = {t.name for t in threading.enumerate()} - before
     assert not any(n.startswith("async-mod") for n in new)
     modset.destroy_all(env)
+
+
+def test_dynamic_route_name_and_seconds_from_pvs(harness):
+    h = harness("""
+request_route {
+    $var(r) = "RES" + "UME";
+    $var(s) = 2;
+    if ($rU == "bad") { $var(r) = "NOPE"; }
+    if ($rU == "str") { $var(s) = "2"; }
+    async_route("$var(r)", $var(s));
+    send_reply("500", "async_route failed rc=$rc");
+}
+route[RESUME] { send_reply("404", "resumed"); }
+""")
+    ok, _ = h.request(user="good")
+    bad, _ = h.request(user="bad")
+    strpv, _ = h.request(user="str")
+    assert h.final(bad) == (500, "async_route failed rc=-1")       # unknown dynamic route
+    assert h.final(strpv) == (500, "async_route failed rc=-1")     # PV holding a string
+    h.clock.advance(2)
+    assert wait_for(lambda: h.final(ok) == (404, "resumed"))

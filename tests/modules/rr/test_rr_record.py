@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import siprouter.modules.rr as rr
-from rr_fakes import ctx_for, request
+import socket
+
+from rr_fakes import RREnv, ctx_for, request
+
+from siprouter.core.env import ListenSocket
+from siprouter.core.sip import ReceiveInfo
 
 
 def rrs(msg):
@@ -174,3 +179,22 @@ def test_record_route_in_branch_copy_does_not_leak_into_request():
     assert rrs(branch) == ["<sip:192.0.2.10:5060;lr;ftag=f1;a=1>"]
     assert rr.w_record_route(ctx_for(msg)) == 1  # the request itself is not record-routed yet
     assert msg.attrs["rr"]["added"] == 1 and branch.attrs["rr"] is not msg.attrs["rr"]
+
+
+def test_tcp_inbound_without_target_transport_keeps_single_rr():
+    # Regression: the default script record-routes before lookup(), while the
+    # R-URI has no transport; guessing "udp" doubled the RR of TCP-only calls.
+    msg = request(proto="tcp", ruri="sip:bob@192.0.2.10")
+    rr.w_record_route(ctx_for(msg))
+    assert rrs(msg) == ["<sip:192.0.2.10:5060;transport=tcp;lr;ftag=f1>"]
+
+
+def test_rr_uses_socket_address_when_nothing_is_advertised(monkeypatch):
+    # Regression: sockets from the transport layer have no advertised address;
+    # the RR was built as <sip:None:None;lr>.
+    plain = [ListenSocket("udp", "127.0.0.1", 5062, socket.AF_INET)]
+    monkeypatch.setattr(RREnv, "listen", plain)
+    msg = request()
+    msg.rcv = ReceiveInfo("udp", "10.0.0.1", 5070, "127.0.0.1", 5062, socket.AF_INET)
+    rr.w_record_route(ctx_for(msg))
+    assert rrs(msg) == ["<sip:127.0.0.1:5062;lr;ftag=f1>"]
