@@ -12,8 +12,9 @@ transport on the loop thread for every framed message:
 * a request runs the ``request_in`` hooks, then ``request_route`` (a new
   RunContext per message, route type REQUEST; the implicit end is drop);
 * a reply runs the ``reply_in`` hooks (tm takes its replies), then
-  ``reply_route`` (CORE_ONREPLY; ``drop`` discards), then is forwarded
-  statelessly by its second Via after removing ours;
+  ``reply_route`` (CORE_ONREPLY; ``drop``, ``exit`` or a negative last
+  result discard it, as in Kamailio), then is forwarded statelessly by its
+  second Via after removing ours;
 * unparseable input is counted and answered 400/513 when the parser's
   partial view allows a reply, else dropped.
 
@@ -60,6 +61,7 @@ CORE_STATS = {
     "tcp_idle_closed": "TCP connections closed by tcp_connection_lifetime",
     "tcp_keepalives": "CRLFCRLF pings answered on TCP",
     "tcp_framing_errors": "TCP streams closed for bad framing",
+    "tcp_write_overflow": "TCP connections dropped because the peer stopped reading",
     "send_no_socket": "sends with no socket of the right family",
     "send_no_connection": "TCP sends refused by *_no_connect",
     "send_unsupported_proto": "sends to a transport we do not have",
@@ -248,11 +250,14 @@ class Server:
             script = self.script
             ctx = script.new_context(msg, RouteType.CORE_ONREPLY, env)
             try:
-                script.run(route, ctx)
+                rc = script.run(route, ctx)
             except Exception:
                 self.count("script_errors")
                 log.exception("reply_route failed", call_id=msg.call_id)
-            if ctx.drop:
+                rc = -1
+            # Kamailio (receive.c): a negative result is an error, 0 (exit) or
+            # drop means "do not relay"; only a positive run relays the reply
+            if ctx.drop or not isinstance(rc, int) or rc <= 0:
                 self.count("drop_replies")
                 return
         self.forward_reply(msg)

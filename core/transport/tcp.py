@@ -27,6 +27,8 @@ except Exception:  # pragma: no cover - only before core/sip exists
     KEEPALIVE = b"\r\n\r\n"
 
 PONG = b"\r\n"
+#: bytes queued for a peer that does not read before we give up on it
+MAX_WRITE_BUFFER = 4 * 1024 * 1024
 _ids = itertools.count(1)
 
 
@@ -138,6 +140,11 @@ class TcpConnection(asyncio.Protocol):
             self.pending.append(data)
             return True
         if self.transport.is_closing():
+            return False
+        if self.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
+            # the peer stopped reading: do not buffer without bound
+            self.manager.count("tcp_write_overflow")
+            self.abort()
             return False
         self.transport.write(data)
         self.last_activity = self.manager.now()

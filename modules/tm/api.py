@@ -16,6 +16,10 @@ Suspension life cycle of a transaction (``Transaction.suspend``)::
 
 Replies of real branches are held while the transaction is SUSPENDED or
 RESUMING and fed to the response context when it becomes ACTIVE again.
+
+t_suspend from an onreply_route suspends that *reply* instead (no blind
+branch): it is held until t_continue runs the continuation on it and lets it
+go on, or until an fr_timer guard lets it go on unchanged.
 """
 from __future__ import annotations
 
@@ -173,15 +177,16 @@ class TmApi:
         """Suspend ``ctx``'s transaction (request case); see the module docstring.
 
         Returns ``(index, label)``, or 1 when the T is already canceled (not
-        suspended), -3 when a final reply was sent, -1 otherwise (no T, a
-        reply being routed, already suspended).
+        suspended), -3 when a final reply was sent, -1 otherwise (no T,
+        already suspended).  Called from onreply_route (``ctx.msg`` a reply),
+        it suspends that reply instead (see ``_suspend_reply``).
         """
         core = self.core
         txn = self.get_txn(ctx)
         if txn is None:
             return E_UNSPEC
         if not getattr(ctx.msg, "is_request", False):
-            return E_UNSPEC      # suspending in onreply_route is not supported
+            return self._suspend_reply(ctx, txn)
         with txn.lock:
             if txn.ended:
                 return E_UNSPEC
@@ -208,6 +213,66 @@ class TmApi:
             txn.suspend_branch = blind
             return txn.index, txn.label
 
+    def _suspend_reply(self, ctx: Any, txn: Transaction) -> tuple[int, int] | int:
+        """t_suspend in onreply_route: hold this reply until t_continue.
+
+        The reply is neither relayed nor used; ``t_continue`` runs ``run`` on
+        it in its route type (TM_ONREPLY) and then lets it continue (relay,
+        response context), unless the continuation drops a provisional.  An
+        fr_timer guard relays it unchanged if nobody continues.
+        """
+        core = self.core
+        reply = ctx.msg
+        with txn.lock:
+            if txn.ended or not 0 <= ctx.branch < len(txn.branches):
+                return E_UNSPEC
+            if txn.canceled:
+                return 1
+            if txn.suspend is Suspend.SUSPENDED:
+                return E_UNSPEC
+            branch = txn.branches[ctx.branch]
+            txn.suspend = Suspend.SUSPENDED
+            txn.suspend_reply = (branch, reply, ctx.route_type)
+            if txn.suspend_timers is None:
+                txn.suspend_timers = TimerSet(core.env.call_later,
+                                              lambda name, t=txn: core._reply_suspend_expired(t),
+                                              txn.lock)
+            txn.suspend_timers.set("guard", txn.timers_cfg.fr)
+            return txn.index, txn.label
+
+    def _continue_reply(self, txn: Transaction, run: Callable[[Any], int]) -> int:
+        """t_continue of a suspended reply (txn lock held on entry, released inside)."""
+        core = self.core
+        branch, reply, route_type = txn.suspend_reply
+        txn.suspend_reply = None
+        txn.suspend_timers.clear_all()
+        txn.suspend = Suspend.RESUMING
+        txn.lock.release()
+        try:
+            script = getattr(core.env, "script", None)
+            if script is not None:
+                ctx = script.new_context(reply, route_type, core.server_env)
+            else:
+                from siprouter.core.routing.context import RunContext
+                ctx = RunContext(reply, route_type, core.server_env)
+            ctx.txn, ctx.branch, ctx.reply = txn, branch.index, reply
+            try:
+                run(ctx)
+            except Exception:
+                if core.log is not None:
+                    core.log.exception("tm: reply continuation raised",
+                                       index=txn.index, label=txn.label)
+        finally:
+            txn.lock.acquire()
+        if txn.suspend is Suspend.SUSPENDED:
+            return 1                     # suspended again
+        txn.suspend = Suspend.ACTIVE
+        if not (ctx.drop and reply.status < 200):
+            core._after_onreply(txn, branch, reply)
+        core._process_held(txn)
+        core._maybe_free(txn)
+        return 1
+
     def t_continue(self, index: int, label: int, run: Callable[[Any], int]) -> int:
         """Resume a suspended transaction by running ``run(ctx)``.
 
@@ -227,6 +292,13 @@ class TmApi:
                 return -1
             if txn.suspend is not Suspend.SUSPENDED:
                 return -2
+            if txn.suspend_reply is not None:
+                if txn.canceled:
+                    core._end_suspension(txn)
+                    core._process_held(txn)
+                    core._maybe_free(txn)
+                    return 1
+                return self._continue_reply(txn, run)
             blind = txn.suspend_branch
             if txn.canceled:
                 core._end_suspension(txn, status=487)

@@ -118,6 +118,8 @@ class Transaction:
     cancel_reason: str | None = None      # Reason header of the CANCEL (e2e_cancel_reason)
     suspend: Suspend = Suspend.ACTIVE
     suspend_branch: Branch | None = None
+    suspend_reply: tuple | None = None     # (branch, reply, route_type) of a suspended reply
+    suspend_timers: TimerSet | None = None  # fr guard of a suspended reply
     held: list[tuple[Branch, Any]] = field(default_factory=list)
     in_failure: bool = False              # failure_route running
     completed: bool = False               # response context finished (final chosen)

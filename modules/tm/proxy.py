@@ -475,6 +475,7 @@ class TmCore:
         txn.completed = True
         if txn.suspend is Suspend.SUSPENDED and not txn.canceled:
             self._end_suspension(txn)
+            self._process_held(txn)
         if txn.has_open_branch():
             local = 200 <= txn.status < 300 and self.local_cancel_reason
             self.cancel_branches(txn, reason='SIP;cause=200;text="Call completed elsewhere"'
@@ -789,8 +790,16 @@ class TmCore:
         if route:
             rctx = self.run_route("onreply", route, reply, RouteType.TM_ONREPLY, txn,
                                   branch.index, reply)
+            sr = txn.suspend_reply
+            if sr is not None and sr[1] is reply:
+                return                  # t_suspend() in onreply_route: held until t_continue
             if rctx is not None and rctx.drop and status < 200:
                 return
+        self._after_onreply(txn, branch, reply)
+
+    def _after_onreply(self, txn: Transaction, branch: Branch, reply: Any) -> None:
+        """The part of the reply path after onreply_route (also run by t_continue)."""
+        status = reply.status
         if branch.canceled and status < 200 and txn.is_invite:
             self._send_cancel(txn, branch)   # provisional after we gave the branch up
         if txn.suspend is not Suspend.ACTIVE:
@@ -960,14 +969,34 @@ class TmCore:
         self._maybe_free(txn)
 
     def _end_suspension(self, txn: Transaction, status: int = 500) -> None:
-        """Void a pending suspension (CANCEL, final reply, shutdown)."""
+        """Void a pending suspension (CANCEL, final reply, shutdown).
+
+        A suspended *reply* is not lost: it joins the held replies (first),
+        so the next ``_process_held`` relays or uses it.
+        """
         b = txn.suspend_branch
         if b is not None and b.open:
             if b.timers is not None:
                 b.timers.clear_all()
             b.final_status, b.faked, b.never_pick = status, True, True
+        sr = txn.suspend_reply
+        if sr is not None:
+            txn.suspend_reply = None
+            if txn.suspend_timers is not None:
+                txn.suspend_timers.clear_all()
+            txn.held.insert(0, (sr[0], sr[1]))
         txn.suspend = Suspend.ACTIVE
         txn.suspend_branch = None
+
+    def _reply_suspend_expired(self, txn: Transaction) -> None:
+        """Nobody continued a suspended reply within fr_timer: use it as is."""
+        if txn.suspend is not Suspend.SUSPENDED or txn.suspend_reply is None:
+            return
+        self._warn("tm: suspended reply not continued before fr_timer; relaying it",
+                   index=txn.index, label=txn.label)
+        self._end_suspension(txn)
+        self._process_held(txn)
+        self._maybe_free(txn)
 
     def _process_held(self, txn: Transaction) -> None:
         """Run the response context over replies held during a suspension."""
@@ -975,6 +1004,8 @@ class TmCore:
         for branch, reply in held:
             if reply.status >= 200 and branch.final_reply is reply:
                 branch.final_status, branch.final_reply = 0, None   # let the context record it
+            if branch.canceled and reply.status < 200 and txn.is_invite:
+                self._send_cancel(txn, branch)
             self._response_context(txn, branch, reply)
 
     # ======================================================================
@@ -1050,7 +1081,7 @@ def _dismantle(txn: Transaction) -> None:
     Timer callbacks close over the transaction and its branches; disposing
     them lets reference counting free the cell immediately (no cyclic GC).
     """
-    for ts in (txn.uas_timers,):
+    for ts in (txn.uas_timers, txn.suspend_timers):
         if ts is not None:
             ts.dispose()
     for b in txn.branches:

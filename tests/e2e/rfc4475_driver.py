@@ -41,6 +41,22 @@ UA = ("127.0.0.3", 5060)
 # Call-ID: the endpoint half of the manifest's verdicts.  Anything else: 486.
 ENDPOINT_STATUS = {b"invut.": 415, b"sdp01.": 406}
 STATUS_RE = re.compile(rb"^SIP/2\.0 (\d{3})")
+EXTRA_CLIENT_SOCKETS: list[socket.socket] = []  # client sockets on the other Via ports
+
+
+def _via_ports() -> list[int]:
+    """Ports named by the corpus's top Via headers: replies go to the Via port.
+
+    Like Kamailio (reply_to_via=0), the server answers the source IP but the
+    Via's port (5060 when none, the source port with rport), so the client
+    listens on each of them.
+    """
+    ports = {CLIENT[1]}
+    for dat in (CORPUS / "messages").glob("*.dat"):
+        m = re.search(rb"^(?:via|v)[ \t]*:[^\r\n]*?[\w.\]]:(\d+)", dat.read_bytes(), re.I | re.M)
+        if m:
+            ports.add(int(m.group(1)))
+    return sorted(p for p in ports if 1024 <= p < 65536)
 
 
 def _udp(addr: tuple[str, int]) -> socket.socket:
@@ -69,12 +85,45 @@ def _register(client: socket.socket, user: str, n: int) -> int | None:
     return statuses[-1] if statuses else None
 
 
+def _header(data: bytes, *names: bytes) -> bytes:
+    """First value of a header (any of ``names``, lower-case) in a raw message."""
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        name, sep, value = line.partition(b":")
+        if sep and name.strip().lower() in names:
+            return value.strip()
+    return b""
+
+
+def _ack_for(request: bytes, reply: bytes) -> bytes | None:
+    """The ACK a UAC owes a non-2xx final reply to its INVITE (RFC 3261 §17.1.1.3).
+
+    Without it the server's INVITE transaction retransmits the reply for 32 s,
+    and the retransmissions would be taken for answers to later messages.
+    """
+    if not _header(reply, b"cseq", b"").endswith(b"INVITE"):
+        return None
+    start = request.split(b"\r\n", 1)[0].split(b" ")
+    via = _header(request, b"via", b"v")
+    if len(start) < 2 or not via:
+        return None
+    cseq = _header(reply, b"cseq").split(b" ")[0]
+    return (b"ACK " + start[1] + b" SIP/2.0\r\nVia: " + via.split(b",")[0]
+            + b"\r\nMax-Forwards: 70\r\nFrom: " + _header(reply, b"from", b"f")
+            + b"\r\nTo: " + _header(reply, b"to", b"t")
+            + b"\r\nCall-ID: " + _header(reply, b"call-id", b"i")
+            + b"\r\nCSeq: " + cseq + b" ACK\r\nContent-Length: 0\r\n\r\n")
+
+
 def _collect(client: socket.socket, ua: socket.socket | None, seconds: float,
-             stop_on_final: bool = False) -> dict:
-    """Reads replies on the client and relayed requests on the UA for ``seconds``."""
+             stop_on_final: bool = False, sent: bytes | None = None) -> dict:
+    """Reads replies on the client and relayed requests on the UA for ``seconds``.
+
+    With ``sent`` (the request just sent), only replies with its Call-ID count,
+    and non-2xx finals to an INVITE are ACKed like a real UAC would.
+    """
     seen: dict = {"replies": [], "relayed": []}
     deadline = time.monotonic() + seconds
-    socks = [client] + ([ua] if ua else [])
+    socks = [client] + list(EXTRA_CLIENT_SOCKETS) + ([ua] if ua else [])
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -82,8 +131,13 @@ def _collect(client: socket.socket, ua: socket.socket | None, seconds: float,
         ready, _, _ = select.select(socks, [], [], left)
         for sock in ready:
             data, src = sock.recvfrom(65535)
-            if sock is client:
+            if sock is not ua:
                 m = STATUS_RE.match(data)
+                if m and sent is not None:
+                    if _header(data, b"call-id", b"i") != _header(sent, b"call-id", b"i"):
+                        continue  # a late retransmission for an earlier message
+                    if int(m.group(1)) >= 300 and (ack := _ack_for(sent, data)):
+                        client.sendto(ack, SERVER)
                 if m:
                     seen["replies"].append(int(m.group(1)))
                     if stop_on_final and int(m.group(1)) >= 200:
@@ -121,6 +175,8 @@ def main() -> int:
     results: dict = {}
     try:
         client, ua = _udp(CLIENT), _udp(UA)
+        EXTRA_CLIENT_SOCKETS.extend(_udp((CLIENT[0], port)) for port in _via_ports()
+                                    if port != CLIENT[1])
         ping = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2;branch=z9hG4bK-ping%d\r\n"
                 b"Max-Forwards: 70\r\nFrom: <sip:ping@127.0.0.2>;tag=p\r\nTo: <sip:127.0.0.1>\r\n"
                 b"Call-ID: ping-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
@@ -137,8 +193,9 @@ def main() -> int:
         results["_registrations"] = {u: _register(client, u, i + 1)
                                      for i, u in enumerate(["user", "j.user", "UserB"])}
         for dat in sorted((CORPUS / "messages").glob("*.dat")):
-            client.sendto(dat.read_bytes(), SERVER)
-            results[dat.name] = _collect(client, ua, 0.6)
+            data = dat.read_bytes()
+            client.sendto(data, SERVER)
+            results[dat.name] = _collect(client, ua, 0.6, sent=data)
         results["_server_alive"] = server.poll() is None
     finally:
         server.send_signal(signal.SIGTERM)

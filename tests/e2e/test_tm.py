@@ -220,11 +220,14 @@ def test_basic_call(siprouter_server, sipp, sipp_uas, transport):
     assert_table_empty(srv)
 
 
-def test_cancel_before_answer(siprouter_server, sipp, sipp_uas, tmp_path):
+@pytest.mark.parametrize("transport", ["u1", "t1"])
+def test_cancel_before_answer(siprouter_server, sipp, sipp_uas, tmp_path, transport):
     srv = start(siprouter_server)
-    uas = sipp_uas(write(tmp_path, "uas_cancel.xml", uas_wait_cancel("180 Ringing")))
+    uas = sipp_uas(write(tmp_path, "uas_cancel.xml", uas_wait_cancel("180 Ringing")),
+                   transport=transport)
     res = sipp(write(tmp_path, "uac_cancel.xml", UAC_CANCEL), f"127.0.0.1:{uas.port}",
-               rsa=srv.target, calls=2, rate=5, timeout_s=10, service="callee")
+               rsa=srv.target, calls=2, rate=5, timeout_s=10, service="callee",
+               transport=transport)
     assert res.ok and res.successful == 2, f"{res}\n{srv.log()}"
     assert_table_empty(srv)
 
@@ -240,13 +243,15 @@ def test_no_answer_408_at_fr_timer(siprouter_server, sipp, e2e, tmp_path):
     assert_table_empty(srv)
 
 
-def test_486_then_serial_fork_from_failure_route(siprouter_server, sipp, sipp_uas, tmp_path):
-    busy = sipp_uas(write(tmp_path, "uas_486.xml", UAS_486))
-    answer = sipp_uas("uas.xml")
+@pytest.mark.parametrize("transport", ["u1", "t1"])
+def test_486_then_serial_fork_from_failure_route(siprouter_server, sipp, sipp_uas, tmp_path,
+                                                 transport):
+    busy = sipp_uas(write(tmp_path, "uas_486.xml", UAS_486), transport=transport)
+    answer = sipp_uas("uas.xml", transport=transport)
     srv = start(siprouter_server,
                 failure=f'if (t_check_status("486")) {{ t_relay("127.0.0.1", {answer.port}); }}')
     res = sipp("uac.xml", f"127.0.0.1:{busy.port}", rsa=srv.target, calls=2, rate=5,
-               timeout_s=10, service="callee")
+               timeout_s=10, service="callee", transport=transport)
     assert res.ok and res.successful == 2, f"{res}\n{srv.log()}"
     assert_table_empty(srv)
 

@@ -91,6 +91,9 @@ class FakeSock:
     def is_closing(self):
         return self.closed
 
+    def get_write_buffer_size(self):
+        return 0
+
     def get_extra_info(self, name):
         return {"peername": ("127.0.0.1", 40000), "sockname": ("127.0.0.1", 5060)}.get(name)
 

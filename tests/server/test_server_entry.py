@@ -215,6 +215,9 @@ def test_reply_route_drop_and_reply_in_hook():
         return 0
     srv, *_ = make_server(reply=reply_route)
     assert srv.handle_datagram(reply_bytes(), rcv()) == []
+    for rc, relayed in ((1, True), (0, False), (-1, False)):
+        srv, *_ = make_server(reply=lambda ctx, rc=rc: rc)
+        assert bool(srv.handle_datagram(reply_bytes(), rcv())) is relayed
     taken = []
     srv, *_ = make_server(hooks={"reply_in": [lambda env, r: taken.append(r.status) or True]})
     assert srv.handle_datagram(reply_bytes(), rcv()) == [] and taken == [180]

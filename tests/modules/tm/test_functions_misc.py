@@ -210,3 +210,17 @@ def test_path_becomes_route_for_branch(h):
 def test_core_is_constructible_with_defaults():
     core = TmCore(TmHarness().env, {})
     assert core.timers.fr == 30.0 and core.failure_reply_mode == 3
+
+
+def test_rr_fix_record_route_called_per_branch_with_outgoing_socket(h):
+    calls = []
+
+    class FakeRR:
+        def fix_record_route(self, msg, proto, host, port):
+            calls.append((msg.method, proto, host, port))
+            msg.add_header("X-RR-Fixed", proto)
+            return True
+    h.core.rr = FakeRR()
+    F.t_relay(h.ctx(invite(ruri="sip:bob@127.0.0.1:5070;transport=tcp")))
+    assert calls == [("INVITE", "tcp", "192.0.2.10", 5060)]
+    assert h.requests("INVITE")[0].get("X-RR-Fixed") == "tcp"

@@ -307,3 +307,58 @@ def test_race_fr_expiry_during_resume():
     t.join(5)
     assert out["rc"] == 1
     assert h.upstream() == [100, 200]
+
+
+# -- suspending a reply (t_suspend in onreply_route) -------------------------------
+def _reply_suspending_harness(h, ids, on=(180, 200)):
+    def onr(ctx):
+        if ctx.msg.status in on:
+            ids.append(h.api.t_suspend(ctx))
+    h.route("onreply", "R", onr)
+    ctx = h.ctx(invite())
+    F.t_on_reply(ctx, "R")
+    F.t_relay(ctx)
+    return h.env.sent[0][0]
+
+
+def test_suspended_reply_is_held_then_relayed_after_continue(h):
+    ids = []
+    sent = _reply_suspending_harness(h, ids)
+    h.deliver(reply_to(sent, 180))
+    assert isinstance(ids[0], tuple) and h.upstream() == [100]
+    assert h.api.suspended_count() == 1
+    seen = []
+
+    def run(c):
+        seen.append((c.route_type, c.msg.status, c.branch))
+        c.msg.add_header("X-Resumed", "1")
+    assert h.api.t_continue(*ids[0], run) == 1
+    assert seen == [(RouteType.TM_ONREPLY, 180, 0)]
+    assert h.upstream() == [100, 180]
+    assert h.env.replies[-1][1].get("X-Resumed") == "1"
+    # a 200 suspended too, other replies held meanwhile
+    h.deliver(reply_to(sent, 200))
+    assert h.upstream() == [100, 180]
+    assert h.api.t_continue(*ids[1], lambda c: None) == 1
+    assert h.upstream() == [100, 180, 200]
+    h.drain()
+    assert h.api.table_size() == 0
+
+
+def test_suspended_provisional_dropped_by_continuation(h):
+    ids = []
+    sent = _reply_suspending_harness(h, ids, on=(183,))
+    h.deliver(reply_to(sent, 183))
+    assert h.api.t_continue(*ids[0], lambda c: setattr(c, "drop", True)) == 1
+    assert h.upstream() == [100]
+
+
+def test_suspended_reply_relayed_unchanged_when_nobody_continues():
+    h = TmHarness(fr_timer=1000)
+    ids = []
+    sent = _reply_suspending_harness(h, ids, on=(486,))
+    h.deliver(reply_to(sent, 486))
+    assert h.upstream() == [100]
+    h.advance(1.0)
+    assert h.upstream() == [100, 486]
+    assert h.api.t_continue(*ids[0], lambda c: None) in (-1, -2)
