@@ -95,6 +95,7 @@ class Server:
 
     def __init__(self, env: Any, transport: TransportBase | None = None, modset: Any = None) -> None:
         self.env = env
+        self.rpc: Any = None   # the JSON-RPC control server, once serving
         self.modset = modset
         self.transport = transport if transport is not None else RecordingTransport(
             (env.core or {}).get("listen") or ["udp:127.0.0.1:5060"])
@@ -370,6 +371,8 @@ class Server:
         from siprouter.core.errors import StartupError
         try:
             _child_init(env, self.modset)
+            from siprouter.core.rpc import start_rpc_server
+            self.rpc = await start_rpc_server(env)   # None when [core] rpc_socket = ""
         except StartupError as err:
             for line in err.lines():
                 print(f"siprouter: {line}", file=sys.stderr, flush=True)
@@ -387,6 +390,8 @@ class Server:
         log.info("siprouter started", listen=[str(ls) for ls in self.transport.listen])
         await stop.wait()
         log.info("siprouter stopping")
+        if self.rpc is not None:
+            await self.rpc.stop()
         _lifecycle(self.modset, "server_stopping", self)
         for fn in self._hooks("shutdown"):
             try:

@@ -1,6 +1,7 @@
 """Human-readable descriptions of module declarations (``siprouter modules NAME``)."""
 from __future__ import annotations
 
+from siprouter.core.rpc.registry import exported_name
 from typing import Any
 
 from siprouter.core.modsys.declare import FunctionSpec, Module, ParamSpec, RouteType
@@ -109,7 +110,7 @@ def describe_module(mod: Module, origin: str = "") -> str:
         out.append("")
         out.append("RPC methods:")
         for r in mod.rpcs:
-            out.append(f"  {mod.name}.{r.name}" + (f"  {_first_line(r.doc)}" if r.doc else ""))
+            out.append(f"  {exported_name(mod.name, r.name)}" + (f"  {_first_line(r.doc)}" if r.doc else ""))
     if mod.stats:
         out.append("")
         out.append("Statistics:")

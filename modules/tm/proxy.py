@@ -958,7 +958,7 @@ class TmCore:
         if not branch.open:
             if txn.suspend_branch is branch and txn.suspend is Suspend.SUSPENDED:
                 self._end_suspension(txn)        # canceled and never continued
-                self._maybe_free(txn)
+            self._maybe_free(txn)
             return
         branch.final_status, branch.faked, branch.timed_out = 408, True, True
         if txn.suspend_branch is branch and txn.suspend is Suspend.SUSPENDED:
@@ -975,10 +975,11 @@ class TmCore:
         so the next ``_process_held`` relays or uses it.
         """
         b = txn.suspend_branch
-        if b is not None and b.open:
+        if b is not None:
             if b.timers is not None:
-                b.timers.clear_all()
-            b.final_status, b.faked, b.never_pick = status, True, True
+                b.timers.clear_all()      # its fr only guarded the suspension
+            if b.open:
+                b.final_status, b.faked, b.never_pick = status, True, True
         sr = txn.suspend_reply
         if sr is not None:
             txn.suspend_reply = None

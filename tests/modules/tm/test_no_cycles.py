@@ -57,15 +57,32 @@ def _timeout(h, i):
     F.t_relay(h.ctx(invite(call_id=f"t{i}", branch=f"z9hG4bKt{i}", method="OPTIONS")))
 
 
-@pytest.mark.parametrize("scenario", [_call, _cancel, _failure, _suspend, _timeout])
-def test_no_cyclic_garbage(scenario):
-    h = TmHarness(wt_timer=100, fr_timer=1000)
+def _suspend_cancel(h, i):
+    ctx = h.ctx(invite(call_id=f"sc{i}", branch=f"z9hG4bKsc{i}"))
+    h.api.t_newtran(ctx)
+    idx, label = h.api.t_suspend(ctx)
+    F.t_relay(h.ctx(invite(call_id=f"sc{i}", branch=f"z9hG4bKsc{i}", method="CANCEL")))
+    if i % 2:
+        h.api.t_continue(idx, label, lambda c: 1)
+
+
+def _suspend_timeout(h, i):
+    ctx = h.ctx(invite(call_id=f"st{i}", branch=f"z9hG4bKst{i}"))
+    h.api.t_newtran(ctx)
+    h.api.t_suspend(ctx)
+
+
+@pytest.mark.parametrize("fr", [1000, 60000])
+@pytest.mark.parametrize("scenario", [_call, _cancel, _failure, _suspend, _timeout,
+                                      _suspend_cancel, _suspend_timeout])
+def test_no_cyclic_garbage_and_table_empties(scenario, fr):
+    h = TmHarness(wt_timer=100, fr_timer=fr)
     gc.collect()
     gc.disable()
     try:
         for i in range(5):
             scenario(h, i)
-        h.advance(100)
+        h.advance(400)
         h.env.sent.clear()
         h.env.replies.clear()
         h.env.script.runs.clear()

@@ -362,3 +362,14 @@ def test_suspended_reply_relayed_unchanged_when_nobody_continues():
     h.advance(1.0)
     assert h.upstream() == [100, 486]
     assert h.api.t_continue(*ids[0], lambda c: None) in (-1, -2)
+
+
+def test_cancel_while_suspended_then_continue_frees_with_long_fr():
+    h = TmHarness(fr_timer=60000)
+    ctx, (idx, label) = suspended(h)
+    F.t_relay(h.ctx(invite(method="CANCEL")))
+    assert h.api.t_continue(idx, label, lambda c: 1) == 1
+    tag = h.env.replies[-1][1].to.tag
+    F.t_check_trans(h.ctx(invite(method="ACK", to_tag=tag)))
+    h.drain(10)
+    assert h.api.table_size() == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 from typing import Any, Callable
 
-import pytest
 import structlog
 
 from siprouter.core.env import Destination, ListenSocket, ManualClock, resolve_literal
