@@ -27,6 +27,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable
 
 from siprouter.core.errors import ModuleAPIError
@@ -74,21 +75,34 @@ def listen_socket(addr: "ListenAddr") -> ListenSocket:
 class TimerHandle:
     """A cancellable timer; ``cancel()`` is safe from any thread and idempotent."""
 
-    __slots__ = ("when", "fn", "args", "cancelled", "_inner", "_lock")
+    __slots__ = ("when", "fn", "args", "cancelled", "_inner", "_lock", "_loop", "_loop_thread")
 
-    def __init__(self, when: float, fn: Callable[..., Any], args: tuple):
+    def __init__(self, when: float, fn: Callable[..., Any], args: tuple,
+                 loop: Any = None, loop_thread: int | None = None):
         self.when = when
         self.fn = fn
         self.args = args
         self.cancelled = False
         self._inner: Any = None
         self._lock = threading.Lock()
+        self._loop = loop
+        self._loop_thread = loop_thread
 
     def cancel(self) -> None:
         with self._lock:
             self.cancelled = True
             inner = self._inner
-        if inner is not None:
+        if inner is None:
+            return
+        # Event-loop timer handles are not thread-safe (uvloop's crash when a
+        # worker thread cancels one): off the loop thread, cancel on the loop.
+        # ``cancelled`` above already keeps the callback from running.
+        if self._loop is not None and threading.get_ident() != self._loop_thread:
+            try:
+                self._loop.call_soon_threadsafe(inner.cancel)
+            except RuntimeError:  # loop closed at shutdown: nothing left to cancel
+                pass
+        else:
             inner.cancel()
 
     def _bind(self, inner: Any) -> None:
@@ -263,7 +277,7 @@ class ServerEnv:
         loop = self._loop
         if loop is None:
             raise self._no_loop("call_later")
-        handle = TimerHandle(self.now() + delay_s, fn, args)
+        handle = TimerHandle(self.now() + delay_s, fn, args, loop, self._loop_thread)
         if threading.get_ident() == self._loop_thread:
             handle._bind(loop.call_later(delay_s, handle._run))
         else:
@@ -277,7 +291,7 @@ class ServerEnv:
         loop = self._loop
         if loop is None:
             raise self._no_loop("call_soon")
-        handle = TimerHandle(self.now(), fn, args)
+        handle = TimerHandle(self.now(), fn, args, loop, self._loop_thread)
         handle._bind(loop.call_soon_threadsafe(handle._run))
         return handle
 
@@ -377,6 +391,7 @@ class _MyselfTable:
             self.entries.append((_norm_host(host), port))
 
     def match(self, host: str, port: int | None) -> bool:
+        # hot path (``uri == myself`` on every request): _norm_host is cached
         h = _norm_host(host)
         for eh, ep in self.entries:
             if eh == h and (port is None or ep is None or ep == port):
@@ -384,6 +399,7 @@ class _MyselfTable:
         return False
 
 
+@lru_cache(maxsize=4096)   # hot path: ipaddress parsing costs ~10 µs
 def _norm_host(host: str) -> str:
     h = host.strip().lower().rstrip(".")
     if h.startswith("[") and h.endswith("]"):

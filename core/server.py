@@ -281,11 +281,15 @@ class Server:
         if dest is None:
             self.count("drop_replies")
             return False
-        if hasattr(reply, "pop_top_via"):
-            reply.pop_top_via()
-        else:
-            _remove_top_via(reply, reply.get_all("Via")[1:])
-        if self.transport.send(reply.to_bytes(), dest):
+        fast = getattr(reply, "wire_without_top_via", None)
+        data = fast() if fast is not None else None
+        if data is None:
+            if hasattr(reply, "pop_top_via"):
+                reply.pop_top_via()
+            else:
+                _remove_top_via(reply, reply.get_all("Via")[1:])
+            data = reply.to_bytes()
+        if self.transport.send(data, dest):
             self.count("fwd_replies")
             return True
         return False
@@ -368,6 +372,9 @@ class Server:
         attach = getattr(env, "attach_runtime", None)
         if attach is not None:
             attach(loop=loop, transport=self.transport)
+        workers = getattr(env, "workers", None)
+        if workers is not None:
+            workers.start()   # core async_workers groups: threads exist only while serving
         from siprouter.core.errors import StartupError
         try:
             _child_init(env, self.modset)
@@ -376,6 +383,8 @@ class Server:
         except StartupError as err:
             for line in err.lines():
                 print(f"siprouter: {line}", file=sys.stderr, flush=True)
+            if workers is not None:
+                workers.stop(5.0)
             self.transport.close()
             _destroy(env, self.modset)
             return 1
@@ -398,6 +407,10 @@ class Server:
                 fn(env)
             except Exception:
                 log.exception("shutdown hook failed")
+        if workers is not None:
+            # Drain queued tasks while the sockets are still open (their
+            # transactions were answered by the shutdown hooks if suspended).
+            await loop.run_in_executor(None, workers.stop, 5.0)
         self.transport.close()
         _destroy(env, self.modset)
         return 0
@@ -517,6 +530,8 @@ def build_env(config_path: str | Path) -> tuple[Any, Any]:
         pass
     modset = resolve_modules(cfg)
     env = ServerEnv(cfg, modset)
+    from siprouter.core.async_workers import WorkerGroups
+    env.workers = WorkerGroups.for_env(env)   # started by Server.serve, not by `check`
     script = None
     if cfg.routes is not None:
         script = compile_script(cfg.routes, modset.function_registry(), defines=modset.defines,

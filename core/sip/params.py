@@ -32,6 +32,17 @@ def parse_params(text: str, where: str, kind: str = "params") -> dict[str, str |
     Called when a Via / name-addr is decoded.  Raises :class:`SipParseError`
     naming *where* for an empty parameter (``;;``) or a name with spaces.
     """
+    if text.isprintable() and '"' not in text and " " not in text and "," not in text:
+        # Fast path, the everyday shape (``branch=z9hG4bK..;rport``): nothing
+        # to strip (no whitespace at all: isprintable() is False for every
+        # character str.strip() would remove), no quoted strings, no comma.
+        params = {}
+        for item in text.split(";"):
+            name, eq, value = item.partition("=")
+            if not name:
+                raise SipParseError(f"Bad parameter in {where}", kind=kind)
+            params[name.lower()] = value if eq else None
+        return params
     params: dict[str, str | None] = {}
     for item in split_outside_quotes(text, ";"):
         eq = item.find("=")

@@ -62,6 +62,29 @@ def on_shutdown(env: Any) -> None:
                       table_left=len(core.table))
 
 
+@module.rpc("stats", doc="tm counters plus the live table size and suspended transactions.")
+def rpc_stats(*_args: Any) -> dict:
+    core = runtime.core
+    if core is None:
+        return {}
+    out: dict = dict(core.stats.local)
+    out["inuse_transactions"] = len(core.table)
+    out["active_transactions"] = core.active_count()
+    out["suspended_transactions"] = runtime.api.suspended_count()
+    return out
+
+
+@module.rpc("list", doc="tm.list: the live transactions (index, label, method, status, branches).")
+def rpc_list(*_args: Any) -> list:
+    core = runtime.core
+    if core is None:
+        return []
+    return [{"index": t.index, "label": t.label, "method": t.method, "status": t.status,
+             "call_id": t.uas_request.call_id, "branches": len(t.branches),
+             "suspend": t.suspend.value, "canceled": t.canceled}
+            for t in core.table.snapshot()]
+
+
 @module.on_destroy
 def destroy(env: Any) -> None:
     runtime.core = runtime.api = runtime.env = None

@@ -24,7 +24,6 @@ thread-safe); order is kept because call_soon is FIFO.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from siprouter.core.modsys import RouteType
@@ -37,6 +36,8 @@ from .server_txn import ReplyRefused, ServerTransaction
 from .stats import TmStats
 from .table import TransactionTable
 from .timers import TimerSet, TimerValues
+from .wire import (build_ack, build_cancel, decrement_max_forwards, make_reply, sent_by,
+                   strip_top_via, tag_of, uri_text)
 
 # Kamailio error codes (src/core/error.h) used as return values.
 E_UNSPEC = -1
@@ -48,28 +49,6 @@ E_CANCELED = -18
 
 RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
 CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
-
-
-def _make_response(request: Any, status: int, reason: str | None, to_tag: str | None) -> Any:
-    """Build a reply with the message layer's ``make_response`` (§8.2.6)."""
-    from siprouter.core.sip import make_response
-    return make_response(request, status, reason, to_tag=to_tag)
-
-
-def _strip_top_via(reply: Any) -> None:
-    """Remove tm's own Via from a reply before relaying it (once)."""
-    attrs = reply.attrs
-    if attrs.get("tm.via_stripped"):
-        return
-    attrs["tm.via_stripped"] = True
-    pop = getattr(reply, "pop_top_via", None)
-    if pop is not None:
-        pop()
-        return
-    vias = reply.get_all("Via")
-    reply.remove_header("Via")
-    for v in reversed(vias[1:]):
-        reply.add_header("Via", v, first=True)
 
 
 class TmCore:
@@ -141,7 +120,7 @@ class TmCore:
         chosen = next((ls for ls in listen if ls.proto.lower() == proto), None)
         if chosen is None and listen:
             chosen = listen[0]
-        return _sent_by(chosen)
+        return sent_by(chosen)
 
     def _via_for(self, dest: Any, branch_id: str) -> str:
         """Via value for a request tm sends to ``dest`` (advertised address)."""
@@ -216,7 +195,7 @@ class TmCore:
                         return
                 elif a.what == "ack" and reply is not None:
                     if branch.ack_data is None:
-                        branch.ack_data = self._build_ack(branch, reply)
+                        branch.ack_data = build_ack(branch, reply)
                     self.send(branch.ack_data, branch.dest)
                 elif a.what == "ack" and branch.ack_data is not None:
                     self.send(branch.ack_data, branch.dest)
@@ -284,7 +263,7 @@ class TmCore:
         cseq = ack.cseq
         if cseq is None:
             return None
-        txn = self.table.get_e2e((ack.call_id, cseq.number, _tag(ack.from_)))
+        txn = self.table.get_e2e((ack.call_id, cseq.number, tag_of(ack.from_)))
         if txn is None or not (200 <= txn.status < 300):
             return None
         return txn
@@ -326,7 +305,7 @@ class TmCore:
                           request=msg, timers_cfg=self.timers, key=key,
                           created=self.env.now())
         if msg.method == "INVITE" and cseq is not None:
-            txn.e2e_key = (msg.call_id, cseq.number, _tag(msg.from_))
+            txn.e2e_key = (msg.call_id, cseq.number, tag_of(msg.from_))
         to = msg.to
         if to is not None and to.tag:
             txn.to_tag = to.tag
@@ -389,7 +368,7 @@ class TmCore:
 
     def _absorb_ack(self, txn: Transaction, ack: Any) -> None:
         with txn.lock:
-            reply_tag = _tag(txn.uas_reply.to) if txn.uas_reply is not None else None
+            reply_tag = tag_of(txn.uas_reply.to) if txn.uas_reply is not None else None
             if ack_to_tag_ok(ack, reply_tag):
                 self._uas_actions(txn, txn.uas.ack_received())
 
@@ -434,7 +413,7 @@ class TmCore:
                 return False
             to_tag = txn.to_tag if status > 100 else None
             try:
-                reply = _make_response(txn.uas_request, status, reason, to_tag)
+                reply = make_reply(txn.uas_request, status, reason, to_tag)
             except Exception:
                 if self.log is not None:
                     self.log.exception("tm: cannot build reply", status=status)
@@ -556,7 +535,7 @@ class TmCore:
         ``uri``, ``dst_uri``, ``bflags``/``flags``, ``q``, ``path``.  The set
         is consumed, as Kamailio clears it after t_relay().
         """
-        targets: list[tuple] = [(_uri_text(msg), msg.dst_uri, msg.bflags, dest,
+        targets: list[tuple] = [(uri_text(msg), msg.dst_uri, msg.bflags, dest,
                                  msg.attrs.get("path_vector"))]
         for b in msg.attrs.pop("branches", None) or []:
             if isinstance(b, str):
@@ -578,7 +557,7 @@ class TmCore:
         breq = msg.copy()
         breq.attrs.pop("branches", None)
         breq.attrs.pop("path_vector", None)
-        if _uri_text(breq) != uri:
+        if uri_text(breq) != uri:
             breq.uri = uri
         breq.dst_uri = du
         breq.bflags = bflags
@@ -591,7 +570,7 @@ class TmCore:
             if bctx is not None and bctx.drop:
                 return 0
         if dest is None:
-            target = breq.dst_uri or _uri_text(breq)
+            target = breq.dst_uri or uri_text(breq)
             dest = self.env.resolve(target)
             if dest is None:
                 self._warn("tm: cannot resolve destination", target=target)
@@ -599,7 +578,7 @@ class TmCore:
         if not txn.branch_base:
             txn.branch_base = new_branch_base()
         branch_id = f"{txn.branch_base}.{index}"
-        _decrement_max_forwards(breq, msg)
+        decrement_max_forwards(breq, msg)
         via = self._via_for(dest, branch_id)
         if self.rr is not None:
             # rr guessed the outgoing socket at record_route(); now it is known
@@ -616,7 +595,7 @@ class TmCore:
             breq.add_header("Via", via, first=True)
         reliable = (dest.proto or "udp").lower() in RELIABLE
         branch = Branch(index=index, request=breq, data=breq.to_bytes(), dest=dest,
-                        uri=_uri_text(breq), branch_id=branch_id, via=via, bflags=bflags,
+                        uri=uri_text(breq), branch_id=branch_id, via=via, bflags=bflags,
                         on_reply=breq.attrs.pop("tm.on_reply", None) or txn.on_reply,
                         on_failure=txn.on_failure,
                         on_branch_failure=txn.on_branch_failure)
@@ -646,10 +625,10 @@ class TmCore:
             return 0
         out = msg.copy()
         if dest is None:
-            dest = self.env.resolve(out.dst_uri or _uri_text(out))
+            dest = self.env.resolve(out.dst_uri or uri_text(out))
             if dest is None:
                 return E_BAD_ADDRESS
-        _decrement_max_forwards(out, msg)
+        decrement_max_forwards(out, msg)
         out.add_header("Via", self._via_for(dest, stateless_branch(msg)), first=True)
         return 1 if self.send(out.to_bytes(), dest) else E_SEND
 
@@ -718,7 +697,7 @@ class TmCore:
         if b.cancel_sent or not txn.is_invite:
             return
         b.cancel_sent = True
-        b.cancel_data = self._build_cancel(b, b.cancel_reason)
+        b.cancel_data = build_cancel(b, b.cancel_reason)
         reliable = (b.dest.proto or "udp").lower() in RELIABLE
         b.cancel_ctxn = ClientTransaction(False, reliable, txn.timers_cfg)
         b.cancel_timers = TimerSet(self.env.call_later,
@@ -728,31 +707,6 @@ class TmCore:
         txn.reply_keys.append(rkey)
         self.table.add_reply_key(rkey, txn, b, "cancel")
         self._cancel_actions(txn, b, b.cancel_ctxn.start(self.env.now()))
-
-    def _hop_headers(self, b: Branch) -> list[str]:
-        return [f"Via: {b.via}", "Max-Forwards: 70", f"From: {b.request.get('From')}"]
-
-    def _build_cancel(self, b: Branch, reason: str | None) -> bytes:
-        """CANCEL for branch ``b`` (RFC 3261 §9.1): same R-URI, Via, Call-ID, From, To, Route."""
-        req = b.request
-        lines = [f"CANCEL {req.uri} SIP/2.0", *self._hop_headers(b),
-                 f"To: {req.get('To')}", f"Call-ID: {req.call_id}",
-                 f"CSeq: {req.cseq.number} CANCEL"]
-        lines += [f"Route: {r}" for r in req.get_all("Route")]
-        if reason:
-            lines.append(f"Reason: {reason}")
-        lines += ["Content-Length: 0", "", ""]
-        return "\r\n".join(lines).encode()
-
-    def _build_ack(self, b: Branch, reply: Any) -> bytes:
-        """Hop-by-hop ACK for a non-2xx final reply (RFC 3261 §17.1.1.3)."""
-        req = b.request
-        lines = [f"ACK {req.uri} SIP/2.0", *self._hop_headers(b),
-                 f"To: {reply.get('To')}", f"Call-ID: {req.call_id}",
-                 f"CSeq: {req.cseq.number} ACK"]
-        lines += [f"Route: {r}" for r in req.get_all("Route")]
-        lines += ["Content-Length: 0", "", ""]
-        return "\r\n".join(lines).encode()
 
     # ======================================================================
     # the reply path (reply_in hook)
@@ -814,13 +768,13 @@ class TmCore:
         status = reply.status
         if status < 200:
             if (status > 100 or self.relay_100) and not txn.final_sent:
-                _strip_top_via(reply)
+                strip_top_via(reply)
                 self._send_upstream(txn, reply, relayed=True)
             return
         if status < 300:
             if branch.open:
                 branch.final_status, branch.final_reply, branch.faked = status, reply, False
-            _strip_top_via(reply)
+            strip_top_via(reply)
             was_final = txn.final_sent
             self._send_upstream(txn, reply, relayed=True)
             if not was_final:
@@ -912,7 +866,7 @@ class TmCore:
     def _faked_reply(self, txn: Transaction, status: int) -> Any:
         reason = self.reply_408_reason if status == 408 else None
         try:
-            return _make_response(txn.uas_request, status, reason, txn.to_tag)
+            return make_reply(txn.uas_request, status, reason, txn.to_tag)
         except Exception:
             return None
 
@@ -934,7 +888,7 @@ class TmCore:
         if status == 503 and self.remap_503_500:
             self.reply(txn, 500, self.default_reason)   # §16.7 step 6: never relay a 503
             return
-        _strip_top_via(reply)
+        strip_top_via(reply)
         if status in (401, 407) and self.aggregate_challenges:
             self._aggregate(txn, best, reply)
         if self._send_upstream(txn, reply, relayed=True):
@@ -1044,38 +998,6 @@ class TmCore:
         return answered
 
 
-_MF_RE = re.compile(rb"^(?:max-forwards)[ \t]*:[ \t]*(\d+)", re.IGNORECASE | re.MULTILINE)
-
-
-def _decrement_max_forwards(out: Any, msg: Any) -> None:
-    """RFC 3261 §16.6 step 3 on a forwarded copy, unless the script already did it.
-
-    Kamailio leaves Max-Forwards to the maxfwd module; decrementing again
-    after ``mf_process_maxfwd_header()`` would count this hop twice, so tm
-    only decrements a value still equal to the received one (and adds 70
-    when the header is missing).
-    """
-    mf = out.max_forwards
-    if mf is None:
-        out.add_header("Max-Forwards", "70")
-        return
-    if mf <= 0 or msg.attrs.get("maxfwd.processed"):
-        return
-    raw = getattr(msg, "raw", None)
-    if raw:
-        head = raw.split(b"\r\n\r\n", 1)[0]
-        m = _MF_RE.search(head)
-        if m is not None and int(m.group(1)) != mf:
-            return          # changed by the script (maxfwd): already counted
-    out.set_header("Max-Forwards", str(mf - 1))
-
-
-def _uri_text(msg: Any) -> str:
-    """Request-URI as text without parsing it when the layer keeps the text."""
-    text = getattr(msg, "uri_text", None)
-    return text if isinstance(text, str) else str(msg.uri)
-
-
 def _dismantle(txn: Transaction) -> None:
     """Break the transaction's reference cycles once it is out of the table.
 
@@ -1092,21 +1014,6 @@ def _dismantle(txn: Transaction) -> None:
     txn.callbacks.clear()
     txn.held.clear()
     txn.suspend_branch = None
-
-
-def _sent_by(ls: Any) -> tuple[str, int]:
-    """Advertised host/port of a listen socket (env's or the transport's kind)."""
-    if ls is None:
-        return "127.0.0.1", 5060
-    host = getattr(ls, "via_host", None) or getattr(ls, "advertised_host", None) or ls.ip
-    port = getattr(ls, "via_port", None) or getattr(ls, "advertised_port", None) or ls.port
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return host, port
-
-
-def _tag(nameaddr: Any) -> str | None:
-    return nameaddr.tag if nameaddr is not None else None
 
 
 __all__ = ["TmCore", "E_UNSPEC", "E_BAD_ADDRESS", "E_SEND", "E_BAD_TUPEL", "E_SCRIPT",

@@ -23,9 +23,12 @@ def t_suspend(ctx: Any) -> int:
     if runtime.is_core_faked(ctx):
         runtime.log_error(ctx, "t_suspend: suspending a faked request is not allowed")
         return -1
-    if tm.get_txn(ctx) is None:
+    txn = tm.get_txn(ctx)
+    if txn is None or getattr(ctx, "txn", None) is not txn:
+        # No T yet, or tm matched this message to an existing T (a retransmission):
+        # t_newtran creates it, or resends the last reply and returns 0.
         rc = tm.t_newtran(ctx)
-        if rc == 0:
+        if rc == 0 or (txn is not None and rc < 0):
             return 0            # retransmission: tm answered it; never suspend twice
         if rc < 0:
             runtime.log_error(ctx, "t_suspend: cannot create the transaction", rc=rc)

@@ -29,6 +29,8 @@ class Harness:
         self.clock = ManualClock()
         self.server = Server(self.env, modset=self.modset)
         self.env.attach_runtime(clock=self.clock, transport=self.server.transport)
+        if self.env.workers is not None:
+            self.env.workers.start()   # what Server.serve does before child_init
         self.sent = self.server.transport.sent
 
     def close(self) -> None:

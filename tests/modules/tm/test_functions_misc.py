@@ -224,3 +224,13 @@ def test_rr_fix_record_route_called_per_branch_with_outgoing_socket(h):
     F.t_relay(h.ctx(invite(ruri="sip:bob@127.0.0.1:5070;transport=tcp")))
     assert calls == [("INVITE", "tcp", "192.0.2.10", 5060)]
     assert h.requests("INVITE")[0].get("X-RR-Fixed") == "tcp"
+
+
+def test_rpc_stats_and_list(h):
+    import siprouter.modules.tm as tm_mod
+    F.t_relay(h.ctx(invite()))
+    st = tm_mod.rpc_stats()
+    assert st["inuse_transactions"] == 1 and st["UAS_transactions"] == 1
+    assert st["suspended_transactions"] == 0
+    lst = tm_mod.rpc_list()
+    assert lst[0]["method"] == "INVITE" and lst[0]["status"] == 100

@@ -106,3 +106,16 @@ request_route {
     assert "inv=sip:carol@example.com" in reason
     assert "n=-1" in reason and "idx=" in reason and "idx=0" not in reason
     assert h.final(cid, "INVITE")[0] == 487
+
+
+def test_t_suspend_on_a_retransmission_returns_0_and_resends_100(harness):
+    h = harness("""
+request_route {
+    if (t_suspend()) { exit; }
+    send_reply("500", "not suspended");
+}
+""")
+    cid, br = h.request("INVITE")
+    h.request("INVITE", call_id=cid, branch=br)
+    assert [r[0] for r in h.replies(cid)] == [100, 100]
+    assert h.env.api("tm").suspended_count() == 1
