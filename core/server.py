@@ -218,7 +218,7 @@ class Server:
     # -- requests --------------------------------------------------------------------
     def on_request(self, msg: Any) -> None:
         """A parsed request: Via stamping, request_in hooks, request_route."""
-        self.count("rcv_requests")
+        self.transport.counters["rcv_requests"] += 1
         if msg.top_via is None:
             self.count("drop_requests")
             return
@@ -241,7 +241,7 @@ class Server:
     # -- replies ---------------------------------------------------------------------
     def on_reply(self, msg: Any) -> None:
         """A parsed reply: reply_in hooks (tm), reply_route, stateless relay."""
-        self.count("rcv_replies")
+        self.transport.counters["rcv_replies"] += 1
         env = self.env
         for hook in self.reply_in:
             if hook(env, msg):
@@ -290,7 +290,7 @@ class Server:
                 _remove_top_via(reply, reply.get_all("Via")[1:])
             data = reply.to_bytes()
         if self.transport.send(data, dest):
-            self.count("fwd_replies")
+            self.transport.counters["fwd_replies"] += 1
             return True
         return False
 

@@ -117,6 +117,35 @@ def _fast_wire(msg: Any, via: str, mf: int | None, decrement: bool) -> bytes | N
     return b"".join((data[:eol + 2], b"Via: ", via.encode(), b"\r\n", extra, headers, data[head_end + 2:]))
 
 
+def _untouched_wire(msg: Any, via: str, mf: int | None) -> bytes | None:
+    """The forwarded wire form of a message nothing has changed (the usual case).
+
+    The received bytes are the current message, so Max-Forwards still holds
+    the received value and must be decremented: cut the received bytes at
+    the Max-Forwards line (found by its exact text) and write our Via line
+    and the new value in between.  None when this shortcut does not apply.
+    """
+    raw = getattr(msg, "raw", None)
+    if raw is None or mf is None or getattr(msg, "_dirty", True) or msg._start_changed() \
+            or msg.attrs.get("maxfwd.processed"):
+        return None
+    keys = msg._keys
+    line = msg._lines[keys.index("max-forwards")]
+    if "\n" in line:
+        return None
+    eol = raw.find(b"\r\n")
+    cut = ("\r\n" + line + "\r\n").encode("utf-8", "surrogateescape")
+    at = raw.find(cut, eol)
+    if eol < 0 or at < 0 or at > raw.find(b"\r\n\r\n"):
+        return None
+    value = line[line.find(":") + 1:].lstrip(" \t")
+    if not value.isdigit():
+        return None                     # trailing blanks etc.: the regex path
+    return b"".join((raw[:eol], b"\r\nVia: ", via.encode(), raw[eol:at + 2],
+                     f"{line[:len(line) - len(value)]}{mf - 1}".encode(),
+                     raw[at + len(cut) - 2:]))
+
+
 def forward_request(ctx: Any, dest: Any) -> int:
     """Relay ``ctx.msg`` statelessly to ``dest``; 1 sent, -1 failed (reason recorded)."""
     msg = ctx.msg
@@ -128,8 +157,10 @@ def forward_request(ctx: Any, dest: Any) -> int:
     if mf is not None and mf <= 0:
         return _fail(ctx, E_TOO_MANY_HOPS)
     via = our_via(ls, compute_branch(msg), dest.proto)
-    decrement = mf is not None and not _maxfwd_already_counted(msg, mf)
-    data = _fast_wire(msg, via, mf, decrement)
+    data = _untouched_wire(msg, via, mf)
+    if data is None:
+        decrement = mf is not None and not _maxfwd_already_counted(msg, mf)
+        data = _fast_wire(msg, via, mf, decrement)
     if data is None:   # unusual framing (bare LF line ends): go through a copy
         out = msg.copy()
         if mf is None:

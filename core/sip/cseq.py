@@ -15,6 +15,7 @@ from .errors import SipParseError
 from .grammar import is_token
 
 MAX_CSEQ = 2**32 - 1
+_tuple_new = tuple.__new__
 
 
 class CSeq(NamedTuple):
@@ -26,6 +27,10 @@ class CSeq(NamedTuple):
     @classmethod
     def parse(cls, text: str) -> "CSeq":
         """Parse a CSeq value; raises SipParseError for a bad or >32-bit number."""
+        number, sp, method = text.partition(" ")
+        if sp and number.isdigit() and number.isascii() and len(number) < 10 \
+                and method.isalpha() and method.isascii():
+            return _tuple_new(cls, (int(number), method))      # everyday "1 INVITE"
         parts = text.split()
         if len(parts) != 2:
             raise SipParseError("Bad CSeq header", kind="cseq")

@@ -25,15 +25,18 @@ place, and ``to_bytes`` notices either.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .cseq import CSeq
 from .grammar import is_token
 from .headers import COMMA_SPLIT, canonical_name, header_key, split_commas
-from .nameaddr import NameAddr, parse_nameaddr_list
+from .nameaddr import NameAddr, from_usual_match, parse_nameaddr_list
 from .receive import ReceiveInfo
 from .uri import Uri, parse_uri
 from .via import Via, parse_via_list
+
+_Match = re.Match
 
 
 def line_value(line: str) -> str:
@@ -291,7 +294,11 @@ class SipMessage:
             lines = self._lines
             vias = []
             for i in self._positions("via"):
-                vias.extend(parse_via_list(line_value(lines[i])))
+                value = line_value(lines[i])
+                if "," in value:
+                    vias.extend(parse_via_list(value))
+                else:
+                    vias.append(Via.parse(value))
             self._cache["vias"] = vias
         return vias
 
@@ -323,7 +330,10 @@ class SipMessage:
     def _nameaddr(self, key: str, where: str) -> NameAddr | None:
         cache = self._cache
         if key in cache:
-            return cache[key]
+            value = cache[key]
+            if type(value) is _Match:   # validated by the parser, built on first use
+                value = cache[key] = from_usual_match(value, where)
+            return value
         keys = self._keys
         value = NameAddr.parse(line_value(self._lines[keys.index(key)]), where) \
             if key in keys else None

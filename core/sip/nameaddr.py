@@ -16,11 +16,33 @@ unquoted display name may hold any characters up to ``<`` (§3.1.2.15 baddn,
 """
 from __future__ import annotations
 
+import re
+
 from .errors import SipParseError
 from .grammar import is_token, quote_string, quoted_end, unquote_string
 from .headers import split_commas
-from .params import format_params, parse_params
+from .params import PLAIN_PARAM, format_params, parse_params, plain_params
 from .uri import Uri, parse_uri
+
+
+# The everyday shape: [display-name or "quoted, no escapes"] <URI> [;params]
+# with plain parameters (non-empty names; no blanks, quotes or commas).  One
+# C-level match cuts and validates it: the general path gives the same result
+# for every text this accepts and would not raise (the parser relies on that
+# to build From/To views lazily).  Anything else takes the general path.
+_USUAL = re.compile(r'(?:"([^"\\]*)"\s*|([^"<]*))<([^<>"\s]+)>((?:;' + PLAIN_PARAM + r')*)\Z')
+usual_match = _USUAL.match
+
+
+def from_usual_match(m: "re.Match[str]", where: str) -> "NameAddr":
+    """The NameAddr for a ``usual_match`` result (what ``NameAddr.parse`` returns)."""
+    quoted, plain, uri_text, params = m.groups()
+    na = _new(NameAddr)
+    na._uri = None
+    na.display = quoted if quoted is not None else (plain.strip() or None)
+    na.uri_text = uri_text
+    na.params = plain_params(params[1:]) if params else {}
+    return na
 
 
 def _bad(where: str, why: str) -> SipParseError:
@@ -51,6 +73,9 @@ class NameAddr:
     @classmethod
     def parse(cls, text: str, where: str = "name-addr") -> "NameAddr":
         """Parse one name-addr or addr-spec with its parameters."""
+        m = usual_match(text)
+        if m is not None and cls is NameAddr:
+            return from_usual_match(m, where)
         text = text.strip()
         if not text:
             raise _bad(where, "empty")
@@ -147,6 +172,9 @@ class NameAddr:
 
     def __repr__(self) -> str:
         return f"NameAddr({str(self)!r})"
+
+
+_new = object.__new__
 
 
 def parse_nameaddr_list(value: str, where: str) -> list[NameAddr]:

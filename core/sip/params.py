@@ -58,6 +58,24 @@ def parse_params(text: str, where: str, kind: str = "params") -> dict[str, str |
     return params
 
 
+#: one generic-param in the plain shape the fast paths accept: a non-empty
+#: name, an optional value, no blanks, quotes or commas anywhere
+PLAIN_PARAM = r'[^;=\s",]+(?:=[^;\s",]*)?'
+
+
+def plain_params(text: str) -> dict[str, str | None]:
+    """``parse_params`` for text already matched as ``(?:PLAIN_PARAM;)*PLAIN_PARAM``.
+
+    No checks left to do (nothing to strip, no quotes, no empty name), so
+    this is only the split -- what ``parse_params`` returns for that text.
+    """
+    params: dict[str, str | None] = {}
+    for item in text.split(";"):
+        name, eq, value = item.partition("=")
+        params[name.lower()] = value if eq else None
+    return params
+
+
 def format_params(params: dict[str, str | None]) -> str:
     """Serialise params back to ``;a=b;c`` form (empty string for none)."""
     if not params:

@@ -49,7 +49,8 @@ from .grammar import is_token
 from .headers import COMPACT_FORMS
 from .cseq import CSeq
 from .message import SipRequest, SipResponse, line_value
-from .nameaddr import NameAddr
+from .nameaddr import NameAddr, usual_match as _na_usual
+from .uri import parse_uri
 from .via import Via, parse_via_list
 
 SIP_2_0 = "SIP/2.0"
@@ -57,6 +58,8 @@ _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)   # off the hot p
 _CRLF = b"\r\n"
 # The names of all header lines joined together must be one run of token chars.
 _TOKEN_RUN = re.compile(r"[a-z0-9\-.!%*_+`'~]+")
+# "CRLF name:" at the start of every header line of a lower-cased ASCII head
+_NAMES_FINDALL = re.compile(r"\r\n([a-z0-9\-.!%*_+`'~]+):").findall
 _COMPACT = frozenset(COMPACT_FORMS)
 _COMPACT_GET = COMPACT_FORMS.get
 
@@ -161,19 +164,30 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
 
     # -- header lines --------------------------------------------------------
     del lines[0]
-    # Fast path: one list comprehension cuts every name; a single regex match
-    # over the joined names checks them all.  A folded continuation line has
-    # no colon or a name starting with whitespace, so it fails the fast path
-    # too, like "Name :" spacing; all of these go to the careful slow path.
-    try:
-        keys = [line[:line.index(":")].lower() for line in lines]
-    except ValueError:
-        keys = None
-    if keys is None or "" in keys or _TOKEN_RUN.fullmatch("".join(keys)) is None:
-        keys, lines, bad = _slow_keys(_unfold(lines), is_request)
-        pending = pending or bad
-    elif not _COMPACT.isdisjoint(keys):
-        keys = [_COMPACT_GET(k, k) for k in keys]
+    # Fastest path (CRLF, ASCII head): one regex findall over the lower-cased
+    # head cuts every "CRLF token:" name; when it finds one per line, every
+    # line starts with a valid name followed directly by its colon.
+    keys = None
+    if sep == "\r\n" and text.isascii():
+        keys = _NAMES_FINDALL(text.lower())
+        if len(keys) != len(lines):
+            keys = None
+        elif not _COMPACT.isdisjoint(keys):
+            keys = [_COMPACT_GET(k, k) for k in keys]
+    if keys is None:
+        # Fast path: one list comprehension cuts every name; a single regex match
+        # over the joined names checks them all.  A folded continuation line has
+        # no colon or a name starting with whitespace, so it fails the fast path
+        # too, like "Name :" spacing; all of these go to the careful slow path.
+        try:
+            keys = [line[:line.index(":")].lower() for line in lines]
+        except ValueError:
+            keys = None
+        if keys is None or "" in keys or _TOKEN_RUN.fullmatch("".join(keys)) is None:
+            keys, lines, bad = _slow_keys(_unfold(lines), is_request)
+            pending = pending or bad
+        elif not _COMPACT.isdisjoint(keys):
+            keys = [_COMPACT_GET(k, k) for k in keys]
 
     msg._keys = keys
     msg._lines = lines
@@ -217,20 +231,40 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
             # The same as reading msg.cseq, .vias, .from_, .to, inlined: this
             # runs for every message.
             cache = msg._cache
-            cseq = cache["cseq"] = CSeq.parse(line_value(lines[keys.index("cseq")])) \
-                if "cseq" in keys else None
+            # (line_value inlined: "Name: value" without folding is the rule)
+            if "cseq" in keys:
+                line = lines[keys.index("cseq")]
+                cseq = cache["cseq"] = CSeq.parse(
+                    line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line))
+            else:
+                cseq = cache["cseq"] = None
             if keys.count("via") == 1:
-                value = line_value(lines[keys.index("via")])
+                line = lines[keys.index("via")]
+                value = line[line.find(":") + 1:].strip() if "\n" not in line \
+                    else line_value(line)
                 cache["vias"] = [Via.parse(value)] if "," not in value \
                     else parse_via_list(value)
             else:
                 msg.vias
-            cache["from"] = NameAddr.parse(line_value(lines[keys.index("from")]), "From") \
-                if "from" in keys else None
-            cache["to"] = NameAddr.parse(line_value(lines[keys.index("to")]), "To") \
-                if "to" in keys else None
+            # From/To: the usual shape is validated by one regex match and the
+            # view built from it on first access (message._nameaddr); a
+            # stateless relay never reads them
+            if "from" in keys:
+                line = lines[keys.index("from")]
+                value = line[line.find(":") + 1:].strip() if "\n" not in line \
+                    else line_value(line)
+                cache["from"] = _na_usual(value) or NameAddr.parse(value, "From")
+            else:
+                cache["from"] = None
+            if "to" in keys:
+                line = lines[keys.index("to")]
+                value = line[line.find(":") + 1:].strip() if "\n" not in line \
+                    else line_value(line)
+                cache["to"] = _na_usual(value) or NameAddr.parse(value, "To")
+            else:
+                cache["to"] = None
             if is_request:
-                uri = msg.uri
+                uri = msg._uri = parse_uri(uri_text)
                 if uri.headers and uri.is_sip:
                     raise SipParseError("Headers in Request-URI", kind="request-uri")
         except SipParseError as exc:

@@ -29,6 +29,8 @@ from .params import format_params, parse_params
 #   host = hostname / IPv4address / IPv6reference
 _USUAL = re.compile(r"SIP/2\.0/([A-Za-z0-9\-.!%*_+`'~]+) "
                     r"([A-Za-z0-9\-._]*[A-Za-z0-9][A-Za-z0-9\-._]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(?=;|$)")
+_usual_match = _USUAL.match
+_new = object.__new__
 
 
 def _bad(why: str) -> SipParseError:
@@ -56,21 +58,25 @@ class Via:
     @classmethod
     def parse(cls, text: str) -> "Via":
         """Parse one via-parm (no commas).  Raises SipParseError."""
-        via = cls.__new__(cls)
-        fast = _USUAL.match(text)
+        fast = _usual_match(text)
         if fast is not None:
             # One C-level match validates and cuts the usual form; the str
             # method version below costs ~20 interpreted steps.
             transport, host, port = fast.groups()
+            via = _new(cls)
             via.protocol = "SIP/2.0"
-            via.transport = transport.upper()
+            via.transport = transport if transport == "UDP" else transport.upper()
             via.host = host
-            via.port = None if port is None else int(port)
-            if via.port is not None and via.port > 65535:
-                raise _bad("sent-by port")
+            if port is None:
+                via.port = None
+            else:
+                via.port = port = int(port)
+                if port > 65535:
+                    raise _bad("sent-by port")
             end = fast.end()
             via.params = parse_params(text[end + 1:], "Via", "via") if end < len(text) else {}
             return via
+        via = cls.__new__(cls)
         # General form: LWS allowed around each "/" (RFC 4475 wsinv).
         semi = text.find(";")
         head = text if semi < 0 else text[:semi]

@@ -277,7 +277,7 @@ class Transport(TransportBase):
                 self.count("send_no_socket")
                 return False
             if lst[0].sendto(data, dest.host, dest.port):
-                self.count("sent_udp")
+                self.counters["sent_udp"] += 1
                 return True
             return False
         if dest.proto == "tcp":

@@ -100,6 +100,32 @@ def resolve(target: Any, port: int | None = None, transport: str | None = None) 
     (``sips:`` would be TLS, which we do not have: ``None``).  The port
     comes from the argument, else the URI, else 5060.
     """
+    if type(target) is not str:
+        # hot path (forward() on every request): a URI whose host is an IP
+        # literal always resolves the same way; Destination is immutable
+        params = getattr(target, "params", None)
+        try:
+            key = (getattr(target, "scheme", None), getattr(target, "host", None),
+                   getattr(target, "port", None), tuple(params.items()) if params else (),
+                   port, transport)
+            hit = _LITERAL_CACHE.get(key)
+        except TypeError:              # something unhashable: no cache
+            key = hit = None
+        if hit is not None:
+            return hit
+        dest = _resolve(target, port, transport)
+        if key is not None and dest is not None and ip_family(strip_brackets(str(key[1]))) is not None:
+            if len(_LITERAL_CACHE) >= 4096:
+                _LITERAL_CACHE.clear()
+            _LITERAL_CACHE[key] = dest
+        return dest
+    return _resolve(target, port, transport)
+
+
+_LITERAL_CACHE: dict[tuple, Destination] = {}
+
+
+def _resolve(target: Any, port: int | None, transport: str | None) -> Destination | None:
     host: str | None
     proto = transport.lower() if transport else None
     uri_port = None

@@ -43,6 +43,9 @@ class UdpListener(asyncio.DatagramProtocol):
         self.handler = handler
         self.manager = manager
         self.transport: asyncio.DatagramTransport | None = None
+        # ReceiveInfo is immutable: one per source address, reused (building a
+        # frozen dataclass costs more than the lookup)
+        self._rcv: dict[Any, ReceiveInfo] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Runs once the socket is bound: record the real port (port 0 configs)."""
@@ -54,13 +57,23 @@ class UdpListener(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         """Runs per datagram: hand it to the server; never lets an error escape."""
-        ls = self.listen
-        rcv = ReceiveInfo("udp", addr[0], addr[1], ls.ip, ls.port, ls.af)
+        rcv = self._rcv.get(addr)
+        if rcv is None:
+            rcv = self._new_rcv(addr)
         try:
             self.handler(data, rcv, None)
         except Exception:  # a bad message must never stop the listener
             self.manager.count("rcv_handler_errors")
             self.manager.log.exception("handler failed on datagram", src=f"{addr[0]}:{addr[1]}")
+
+    def _new_rcv(self, addr: Any) -> ReceiveInfo:
+        ls = self.listen
+        rcv = ReceiveInfo("udp", addr[0], addr[1], ls.ip, ls.port, ls.af)
+        cache = self._rcv
+        if len(cache) >= 8192:
+            cache.clear()
+        cache[addr] = rcv
+        return rcv
 
     def error_received(self, exc: Exception) -> None:
         """ICMP errors and the like: counted, nothing else."""

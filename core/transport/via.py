@@ -100,6 +100,10 @@ def destination_by_via(via: Any, *, proto: str | None = None, conn_id: int | Non
         host, port = via.received, _port_of(via)
     else:
         host, port = via.host, _port_of(via)
+    key = (p, host, port, conn_id)
+    dest = _DEST_CACHE.get(key)
+    if dest is not None:
+        return dest
     host = strip_brackets(host)
     af = ip_family(host)
     if af is None:
@@ -107,7 +111,14 @@ def destination_by_via(via: Any, *, proto: str | None = None, conn_id: int | Non
             host, af = "127.0.0.1", ip_family("127.0.0.1")
         else:
             return None
-    return Destination(p, normalize_ip(host), port, af, conn_id)
+    dest = Destination(p, normalize_ip(host), port, af, conn_id)
+    if len(_DEST_CACHE) >= 4096:
+        _DEST_CACHE.clear()
+    _DEST_CACHE[key] = dest     # immutable: shared by every reply along this path
+    return dest
+
+
+_DEST_CACHE: dict[tuple, Destination] = {}
 
 
 def reply_destination(request: Any) -> Destination | None:

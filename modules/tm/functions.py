@@ -17,6 +17,7 @@ from siprouter.core.modsys import Arg, FixupError, RouteType
 from . import runtime
 from .cell import Suspend
 from .module_decl import module
+from .proxy import E_BAD_ADDRESS
 
 R = RouteType
 ANY = R.ANY
@@ -135,7 +136,7 @@ def t_relay_to(ctx: Any, host: str, port: int) -> int:
         proto = params["transport"]
     dest = ctx.env.resolve(host, int(port), proto)
     if dest is None:
-        return -5
+        return E_BAD_ADDRESS
     return runtime.api.t_relay(ctx, dest)
 
 
@@ -145,11 +146,11 @@ def _relay_proto(proto: str) -> Any:
             target = ctx.msg.dst_uri or str(ctx.msg.uri)
             d = ctx.env.resolve(target)
             if d is None:
-                return -5
+                return E_BAD_ADDRESS
             host, port = d.host, d.port
         dest = ctx.env.resolve(host, int(port or 5060), proto)
         if dest is None:
-            return -5
+            return E_BAD_ADDRESS
         return runtime.api.t_relay(ctx, dest)
     return impl
 

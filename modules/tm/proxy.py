@@ -33,6 +33,7 @@ from .cell import Branch, Suspend, Transaction
 from .client_txn import ClientTransaction
 from .matching import ack_to_tag_ok, new_branch_base, reply_key, request_key, stateless_branch
 from .server_txn import ReplyRefused, ServerTransaction
+from .response import aggregate_challenges, pick_best
 from .stats import TmStats
 from .table import TransactionTable
 from .timers import TimerSet, TimerValues
@@ -41,11 +42,11 @@ from .wire import (build_ack, build_cancel, decrement_max_forwards, make_reply, 
 
 # Kamailio error codes (src/core/error.h) used as return values.
 E_UNSPEC = -1
-E_BAD_ADDRESS = -5
-E_SEND = -7
-E_BAD_TUPEL = -9
-E_SCRIPT = -10
-E_CANCELED = -18
+E_BAD_TUPEL = -9        # incomplete transaction tuple
+E_SCRIPT = -10          # "transaction already in process"
+E_SEND = -477
+E_BAD_ADDRESS = -478    # unresolvable next hop
+E_CANCELED = -487       # transaction already canceled
 
 RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
 CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
@@ -846,22 +847,7 @@ class TmCore:
         self._send_best(txn, best)
 
     def _pick_best(self, txn: Transaction) -> Branch | None:
-        """Best final reply (§16.7 step 6): any 6xx, else the lowest class.
-
-        Within a class a real reply beats a faked one, 503 and 408 rank
-        last (Kamailio's priorities), then the earliest branch wins.
-        """
-        best, best_rank = None, None
-        for b in txn.branches:
-            if b.open or b.never_pick or b.dropped or b.final_status < 300:
-                continue
-            s = b.final_status
-            cls = 0 if s >= 600 else s // 100
-            penalty = 2 if s == 503 else (1 if b.faked or s == 408 else 0)
-            rank = (cls, penalty, b.index)
-            if best_rank is None or rank < best_rank:
-                best, best_rank = b, rank
-        return best
+        return pick_best(txn.branches)
 
     def _faked_reply(self, txn: Transaction, status: int) -> Any:
         reason = self.reply_408_reason if status == 408 else None
@@ -890,19 +876,9 @@ class TmCore:
             return
         strip_top_via(reply)
         if status in (401, 407) and self.aggregate_challenges:
-            self._aggregate(txn, best, reply)
+            aggregate_challenges(txn.branches, best, reply)
         if self._send_upstream(txn, reply, relayed=True):
             self._final_sent(txn)
-
-    def _aggregate(self, txn: Transaction, best: Branch, reply: Any) -> None:
-        """Copy every branch's challenge into the relayed 401/407 (§16.7 step 7)."""
-        for b in txn.branches:
-            if b is best or b.final_reply is None or b.final_status not in (401, 407):
-                continue
-            for name in ("WWW-Authenticate", "Proxy-Authenticate"):
-                for v in b.final_reply.get_all(name):
-                    if v not in reply.get_all(name):
-                        reply.add_header(name, v)
 
     # ======================================================================
     # suspension helpers (used by api.py)
