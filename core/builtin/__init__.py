@@ -136,7 +136,8 @@ def _untouched_wire(msg: Any, via: str, mf: int | None) -> bytes | None:
     eol = raw.find(b"\r\n")
     cut = ("\r\n" + line + "\r\n").encode("utf-8", "surrogateescape")
     at = raw.find(cut, eol)
-    if eol < 0 or at < 0 or at > raw.find(b"\r\n\r\n"):
+    # the line must lie in the head: before the CRLFCRLF that precedes the body
+    if eol < 0 or at < 0 or at + len(cut) > len(raw) - len(msg._body) - 2:
         return None
     value = line[line.find(":") + 1:].lstrip(" \t")
     if not value.isdigit():

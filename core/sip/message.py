@@ -383,8 +383,11 @@ class SipMessage:
         """All Record-Route values, top first."""
         return self._nameaddr_list("record-route", "Record-Route")
 
-    def _int_header(self, name: str) -> int | None:
-        value = self.get(name)
+    def _int_header(self, key: str) -> int | None:
+        keys = self._keys                      # key: already lower-case, full form
+        if key not in keys:
+            return None
+        value = line_value(self._lines[keys.index(key)])
         if value is None or not value.isdigit() or not value.isascii() or len(value) > 18:
             return None
         return int(value)

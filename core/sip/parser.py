@@ -208,7 +208,8 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
         stop = n
     else:
         pos = keys.index("content-length")
-        text = line_value(lines[pos])
+        line = lines[pos]
+        text = line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line)
         if not text.isdigit() or not text.isascii():
             _fail(msg, "Bad Content-Length", is_request, "content-length")
         cl = int(text)
@@ -238,14 +239,18 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
                     line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line))
             else:
                 cseq = cache["cseq"] = None
-            if keys.count("via") == 1:
-                line = lines[keys.index("via")]
+            vias = []
+            pos = -1
+            for _ in range(keys.count("via")):
+                pos = keys.index("via", pos + 1)
+                line = lines[pos]
                 value = line[line.find(":") + 1:].strip() if "\n" not in line \
                     else line_value(line)
-                cache["vias"] = [Via.parse(value)] if "," not in value \
-                    else parse_via_list(value)
-            else:
-                msg.vias
+                if "," in value:
+                    vias.extend(parse_via_list(value))
+                else:
+                    vias.append(Via.parse(value))
+            cache["vias"] = vias
             # From/To: the usual shape is validated by one regex match and the
             # view built from it on first access (message._nameaddr); a
             # stateless relay never reads them

@@ -64,6 +64,10 @@ def stamp_received(request: Any, rcv: Any, *, force_rport: bool = False) -> bool
     via = request.top_via
     if via is None or rcv is None:
         return False
+    if not force_rport and via.host == rcv.src_ip and rcv.proto == "udp":
+        vparams = via.params
+        if "rport" not in vparams and "received" not in vparams:
+            return False          # the everyday UDP case: nothing to add
     params = dict(via.params)
     changed = False
     src = normalize_ip(rcv.src_ip)
