@@ -1,0 +1,210 @@
+"""In-process micro-benchmark of the stateful (tm) call path: CPU µs per call.
+
+Builds the server exactly as ``bench/stateful/run.sh`` does (``stateful.toml``:
+sl, tm, rr, maxfwd; ``stateful.cfg``), swaps the sockets for a
+``RecordingTransport`` and the clock for a ``ManualClock``, and replays the
+SIPp call of the shared harness N times through ``Server.on_message``:
+
+    UAC -> INVITE            (tm answers 100, relays the INVITE)
+    UAS -> [100] 180 200     (relayed upstream, 100 absorbed)
+    UAC -> ACK               (loose_route, forwarded statelessly)
+    UAC -> BYE               (loose_route, t_relay)
+    UAS -> 200               (relayed upstream)
+
+The clock advances ``1/rate`` seconds per call, so tm's wait timers (wt_timer
+5 s) fire and free transactions as they would at that rate: the table holds
+``5 * rate`` calls' transactions in steady state, as in the SIPp run.  Nothing
+is sent over a socket.  Every run checks that each call produced the expected
+messages.
+
+    python bench/stateful/bench_tm_inprocess.py                 # 20000 calls, 3 repeats
+    python bench/stateful/bench_tm_inprocess.py -n 5000 --profile   # + cProfile top 40
+    python bench/stateful/bench_tm_inprocess.py --uas-100      # the UAS also sends 100
+
+Prints ``us_per_call`` (process CPU time / calls) for each repeat and the
+median; bounded well under 30 s with the defaults.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+if str(ROOT.parent) not in sys.path:
+    sys.path.insert(0, str(ROOT.parent))
+
+from siprouter.core.env import ManualClock  # noqa: E402
+from siprouter.core.server import Server, build_env  # noqa: E402
+from siprouter.core.sip import ReceiveInfo  # noqa: E402
+
+PROXY = ("127.0.0.1", 5078)
+UAC = ("127.0.0.1", 5080)
+UAS = ("127.0.0.1", 5090)
+SDP = (b"v=0\r\no=bench 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+       b"m=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+RCV_UAC = ReceiveInfo("udp", UAC[0], UAC[1], PROXY[0], PROXY[1], socket.AF_INET)
+RCV_UAS = ReceiveInfo("udp", UAS[0], UAS[1], PROXY[0], PROXY[1], socket.AF_INET)
+
+
+def build_server(tmp: Path):
+    cfg = (HERE / "stateful.cfg").read_text()
+    (tmp / "stateful.cfg").write_text(cfg)
+    (tmp / "s.toml").write_text(
+        'loadmodule = ["sl", "tm", "rr", "maxfwd"]\nroutes = "stateful.cfg"\n\n[core]\n'
+        f'listen = ["udp:{PROXY[0]}:{PROXY[1]}"]\nlog_level = "warning"\n')
+    env, modset = build_env(tmp / "s.toml")
+    clock = ManualClock()
+    server = Server(env, modset=modset)
+    env.attach_runtime(clock=clock, transport=server.transport)
+    if env.workers is not None:
+        env.workers.start()
+    return env, modset, server, clock
+
+
+def _headers(data: bytes, names: tuple[bytes, ...]) -> list[bytes]:
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    return [ln for ln in head if ln.split(b":", 1)[0].strip().lower() in names]
+
+
+def uas_reply(fwd: bytes, code: int, reason: str, tag: str, body: bytes = b"",
+              rr: bool = True) -> bytes:
+    """What the SIPp UAS sends back for the request ``fwd`` it received."""
+    names = (b"via", b"record-route", b"from", b"to", b"call-id", b"cseq") if rr else \
+        (b"via", b"from", b"to", b"call-id", b"cseq")
+    lines = []
+    for ln in _headers(fwd, names):
+        if ln[:3].lower() == b"to:" and b";tag=" not in ln:
+            ln += b";tag=" + tag.encode()
+        lines.append(ln)
+    extra = b"Contact: <sip:uas@127.0.0.1:5090;transport=UDP>\r\n"
+    if body:
+        extra += b"Content-Type: application/sdp\r\n"
+    return (f"SIP/2.0 {code} {reason}\r\n".encode() + b"\r\n".join(lines) + b"\r\n" + extra
+            + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def uac_invite(n: int) -> bytes:
+    return (f"INVITE sip:service@{UAS[0]}:{UAS[1]} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {UAC[0]}:{UAC[1]};branch=z9hG4bK-{n}-1-0\r\n"
+            f"From: <sip:bench@{UAC[0]}:{UAC[1]}>;tag=4242-{n}\r\n"
+            f"To: <sip:service@{UAS[0]}:{UAS[1]}>\r\n"
+            f"Call-ID: {n}-4242@127.0.0.1\r\nCSeq: 1 INVITE\r\n"
+            f"Contact: <sip:bench@{UAC[0]}:{UAC[1]}>\r\nMax-Forwards: 70\r\n"
+            f"Content-Type: application/sdp\r\nContent-Length: {len(SDP)}\r\n\r\n").encode() + SDP
+
+
+def uac_in_dialog(n: int, method: str, cseq: int, to_hdr: bytes, routes: list[bytes],
+                  branch_no: int) -> bytes:
+    route = b"".join(b"Route: " + r + b"\r\n" for r in routes)
+    return (f"{method} sip:uas@127.0.0.1:5090;transport=UDP SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {UAC[0]}:{UAC[1]};branch=z9hG4bK-{n}-{cseq}-{branch_no}\r\n"
+            .encode() + route
+            + f"From: <sip:bench@{UAC[0]}:{UAC[1]}>;tag=4242-{n}\r\n".encode()
+            + to_hdr + b"\r\n"
+            + f"Call-ID: {n}-4242@127.0.0.1\r\nCSeq: {cseq} {method}\r\n"
+              f"Contact: <sip:bench@{UAC[0]}:{UAC[1]}>\r\nMax-Forwards: 70\r\n"
+              f"Content-Length: 0\r\n\r\n".encode())
+
+
+def one_call(server, sent: list, n: int, uas_100: bool) -> None:
+    on = server.on_message
+    base = len(sent)
+    on(uac_invite(n), RCV_UAC, None)
+    # tm's 100 upstream, the INVITE downstream
+    fwd = next(d for d, dst in sent[base:] if d.startswith(b"INVITE"))
+    tag = f"uas-{n}"
+    if uas_100:
+        on(uas_reply(fwd, 100, "Trying", tag, rr=False), RCV_UAS, None)
+    on(uas_reply(fwd, 180, "Ringing", tag), RCV_UAS, None)
+    ok = uas_reply(fwd, 200, "OK", tag, SDP)
+    on(ok, RCV_UAS, None)
+    # the UAC sees the 200 with the Record-Route: Route set = RR (one proxy: same order)
+    to_hdr = next(ln for ln in _headers(ok, (b"to",)))
+    routes = [ln.split(b":", 1)[1].strip() for ln in _headers(ok, (b"record-route",))]
+    on(uac_in_dialog(n, "ACK", 1, to_hdr, routes, 1), RCV_UAC, None)
+    mark = len(sent)
+    on(uac_in_dialog(n, "BYE", 2, to_hdr, routes, 2), RCV_UAC, None)
+    bye = next(d for d, dst in sent[mark:] if d.startswith(b"BYE"))
+    on(uas_reply(bye, 200, "OK", tag, rr=False), RCV_UAS, None)
+
+
+# the number of messages each call must produce: 100, INVITE, 180, 200, ACK, BYE, 200
+EXPECTED = [b"SIP/2.0 100", b"INVITE", b"SIP/2.0 180", b"SIP/2.0 200", b"ACK", b"BYE",
+            b"SIP/2.0 200"]
+
+
+def run(calls: int, rate: float, uas_100: bool, profile: bool, check: bool = True) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        env, modset, server, clock = build_server(Path(tmp))
+        sent = server.transport.sent
+        step = 1.0 / rate
+        # pre-build the messages so that only the server's work is timed
+        try:
+            warm = min(2000, calls)
+            for i in range(warm):
+                one_call(server, sent, 10_000_000 + i, uas_100)
+                clock.advance(step)
+            if check:
+                got = [d[:len(e)] for (d, _), e in zip(sent[-7:], EXPECTED)]
+                assert got == EXPECTED, got
+            sent.clear()
+            gc.collect()
+            prof = None
+            if profile:
+                import cProfile
+                prof = cProfile.Profile()
+                prof.enable()
+            t0 = time.process_time()
+            for i in range(calls):
+                one_call(server, sent, i, uas_100)
+                clock.advance(step)
+                if len(sent) > 7000:
+                    sent.clear()
+            cpu = time.process_time() - t0
+            if prof is not None:
+                prof.disable()
+                import pstats
+                pstats.Stats(prof).sort_stats("tottime").print_stats(40)
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        finally:
+            for fn in env.hooks("shutdown"):
+                fn(env)
+            modset.destroy_all(env)
+            if env.workers is not None:
+                env.workers.stop(2)
+    return cpu * 1e6 / calls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", "--calls", type=int, default=20000)
+    ap.add_argument("-r", "--repeat", type=int, default=3)
+    ap.add_argument("--rate", type=float, default=2000.0,
+                    help="calls/s the manual clock simulates (timers fire accordingly)")
+    ap.add_argument("--uas-100", action="store_true", help="the UAS sends 100 Trying too")
+    ap.add_argument("--profile", action="store_true", help="cProfile one run (slower)")
+    a = ap.parse_args()
+    if a.profile:
+        us = run(a.calls, a.rate, a.uas_100, True)
+        print(f"profiled us_per_call={us:.1f} (inflated by cProfile)")
+        return
+    results = []
+    for _ in range(a.repeat):
+        us = run(a.calls, a.rate, a.uas_100, False)
+        results.append(us)
+        print(f"run calls={a.calls} us_per_call={us:.1f}", flush=True)
+    med = statistics.median(results)
+    print(f"median us_per_call={med:.1f} calls_per_cpu_s={1e6 / med:.0f} "
+          f"python={sys.version.split()[0]} pid={os.getpid()}")
+
+
+if __name__ == "__main__":
+    main()
