@@ -188,6 +188,18 @@ class PVRegistry:
             raise PVError(f"pseudo-variable ${cls} needs a name, e.g. ${cls}(name)")
         getter, setter = spec.getter, spec.setter
         if idx_text is None:
+            if spec.indexed and _index_defaults_none(getter) and (
+                    setter is None or _index_defaults_none(setter)):
+                # index=None is the default anyway: call without the keyword
+                # argument (cheaper) and let the compiler call getter/setter
+                # directly, like a plain PV
+                def get(ctx: Any) -> Any:
+                    return getter(ctx, name)
+                set_ = (lambda ctx, v: setter(ctx, name, v)) if setter else None
+                pv = CompiledPV(text, cls, name, None, get, set_)
+                pv.raw_get = (getter, name)
+                pv.raw_set = (setter, name) if setter else None
+                return pv
             if spec.indexed:
                 def get(ctx: Any) -> Any:
                     return getter(ctx, name, index=None)
@@ -285,3 +297,14 @@ def _match_close(s: str, start: int, open_: str, close: str) -> int:
 def unescape_dollar(text: str) -> str:
     """A literal string used where PVs are not expanded: ``\\$`` -> ``$``."""
     return text.replace("\\$", "$")
+
+
+def _index_defaults_none(fn: Any) -> bool:
+    """True when ``fn``'s ``index`` parameter defaults to None (checked once, at compile time)."""
+    import inspect
+    try:
+        param = inspect.signature(fn).parameters.get("index")
+    except (TypeError, ValueError):
+        return False
+    return param is not None and param.default is None and param.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)

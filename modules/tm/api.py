@@ -206,7 +206,7 @@ class TmApi:
             blind = Branch(index=len(txn.branches), blind=True, on_failure=txn.on_failure)
             blind.timers = TimerSet(core.env.call_later,
                                     lambda name, t=txn, b=blind: core._branch_timer(t, b, name),
-                                    txn.lock)
+                                    txn.lock, core._now)
             blind.timers.set("fr", txn.timers_cfg.fr)
             txn.branches.append(blind)
             txn.suspend = Suspend.SUSPENDED
@@ -236,7 +236,7 @@ class TmApi:
             if txn.suspend_timers is None:
                 txn.suspend_timers = TimerSet(core.env.call_later,
                                               lambda name, t=txn: core._reply_suspend_expired(t),
-                                              txn.lock)
+                                              txn.lock, core._now)
             txn.suspend_timers.set("guard", txn.timers_cfg.fr)
             return txn.index, txn.label
 

@@ -35,7 +35,7 @@ class Suspend(enum.Enum):
     RESUMING = "resuming"      # t_continue is running the continuation
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Branch:
     """One outgoing branch (a client transaction), or a blind one (t_suspend).
 
@@ -91,7 +91,7 @@ class Branch:
                (self.cancel_ctxn is None or self.cancel_ctxn.terminated)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Transaction:
     """A tm transaction; see the module docstring.  Guard every access with ``lock``."""
 

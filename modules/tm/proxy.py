@@ -61,6 +61,7 @@ class TmCore:
         p = self.params
         self.log = getattr(env, "log", None)
         self.timers = TimerValues.from_params(p)
+        self._now = env.now
         self.table = TransactionTable()
         self.stats = TmStats(env)
         self.auto_inv_100 = bool(p.get("auto_inv_100", 1))
@@ -313,7 +314,8 @@ class TmCore:
         self._apply_presets(txn, msg)
         txn.uas = ServerTransaction(msg.method == "INVITE", reliable, txn.timers_cfg)
         txn.uas_timers = TimerSet(self.env.call_later,
-                                  lambda name, t=txn: self._uas_timer(t, name), txn.lock)
+                                  lambda name, t=txn: self._uas_timer(t, name), txn.lock,
+                                  self._now)
         old = self.table.insert(txn, key, txn.e2e_key)
         if old is not None:        # lost a race with another thread: it is a retransmission
             _dismantle(txn)
@@ -603,7 +605,7 @@ class TmCore:
         branch.ctxn = ClientTransaction(txn.is_invite, reliable, txn.timers_cfg)
         branch.timers = TimerSet(self.env.call_later,
                                  lambda name, t=txn, b=branch: self._branch_timer(t, b, name),
-                                 txn.lock)
+                                 txn.lock, self._now)
         txn.branches.append(branch)
         rkey = (branch_id, txn.method)
         txn.reply_keys.append(rkey)
@@ -703,7 +705,7 @@ class TmCore:
         b.cancel_ctxn = ClientTransaction(False, reliable, txn.timers_cfg)
         b.cancel_timers = TimerSet(self.env.call_later,
                                    lambda name, t=txn, br=b: self._cancel_timer(t, br, name),
-                                   txn.lock)
+                                   txn.lock, self._now)
         rkey = (b.branch_id, "CANCEL")
         txn.reply_keys.append(rkey)
         self.table.add_reply_key(rkey, txn, b, "cancel")

@@ -5,13 +5,15 @@ work in seconds.  :class:`TimerValues` is built once from the modparams (and
 per transaction when the script calls ``t_set_fr``).
 
 :class:`TimerSet` turns the machines' ``SetTimer``/``ClearTimer`` actions into
-``env.call_later`` handles.  Each armed timer carries a generation number so a
-callback that was already queued when the timer was cleared or re-armed is
-ignored — ``handle.cancel()`` cannot stop a callback another thread already
-took off the loop's queue.
+deadlines served by at most one ``env.call_later`` handle per set (armed for
+the earliest deadline, replaced only when an earlier one is set).  Each handle
+carries a token so a callback that was already queued when the handle was
+replaced is ignored — ``handle.cancel()`` cannot stop a callback another
+thread already took off the loop's queue.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -64,41 +66,70 @@ class TimerValues:
 
 
 class TimerSet:
-    """The armed timers of one state machine, as ``env.call_later`` handles.
+    """The armed timers of one state machine, behind at most one clock handle.
 
     ``fire(name)`` is called on the loop thread, under ``lock``, when a timer
     expires and is still current.  Thread-safe as long as callers hold the same
     lock (the owning transaction's) while calling ``set``/``clear``/``clear_all``.
+
+    Timers are deadlines in a dict; one ``call_later`` handle is armed for the
+    earliest of them (lazily: ``clear`` and a later ``set`` touch only the
+    dict; a handle that fires with nothing due re-arms for the next deadline).
+    A transaction's typical life (retransmission + fr timers armed, both
+    cleared by a reply, a wait timer armed) so costs one or two clock handles
+    instead of one per timer plus their cancellations.  Each handle carries a
+    token: a callback that another thread already took off the loop's queue
+    when its handle was replaced is ignored (``handle.cancel()`` cannot stop it).
     """
 
-    __slots__ = ("_call_later", "_fire", "_handles", "_gen", "_lock")
+    __slots__ = ("_call_later", "_now", "_fire", "_due", "_handle", "_when", "_token", "_lock")
+
+    #: a handle firing this early (loop clock granularity) still counts as due
+    SLACK = 0.001
 
     def __init__(self, call_later: Callable[..., Any], fire: Callable[[str], None],
-                 lock: Any = None) -> None:
+                 lock: Any = None, now: Callable[[], float] | None = None) -> None:
         self._call_later = call_later
+        if now is None:
+            owner = getattr(call_later, "__self__", None)
+            now = getattr(owner, "now", None) or time.monotonic
+        self._now = now
         self._fire = fire
         self._lock = lock  # the transaction's lock, held while checking and firing
-        self._handles: dict[str, tuple[int, Any]] = {}
-        self._gen = 0
+        self._due: dict[str, float] = {}
+        self._handle: Any = None
+        self._when = _INF
+        self._token = 0
 
     def set(self, name: str, delay: float) -> None:
         """Arm ``name`` after ``delay`` seconds, replacing an armed one."""
-        self.clear(name)
-        self._gen += 1
-        gen = self._gen
-        handle = self._call_later(max(0.0, delay), self._expired, name, gen)
-        self._handles[name] = (gen, handle)
+        if delay < 0.0:
+            delay = 0.0
+        when = self._now() + delay
+        self._due[name] = when
+        if when < self._when:
+            self._arm(when, delay)
+
+    def _arm(self, when: float, delay: float) -> None:
+        old = self._handle
+        if old is not None:
+            old.cancel()
+        self._token += 1
+        self._when = when
+        self._handle = self._call_later(delay, self._expired, self._token)
 
     def clear(self, name: str) -> None:
-        """Disarm ``name`` if armed."""
-        entry = self._handles.pop(name, None)
-        if entry is not None and entry[1] is not None:
-            entry[1].cancel()
+        """Disarm ``name`` if armed (its handle, if any, fires and finds nothing due)."""
+        self._due.pop(name, None)
 
     def clear_all(self) -> None:
         """Disarm everything (the machine terminated)."""
-        for name in list(self._handles):
-            self.clear(name)
+        self._due.clear()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+            self._when = _INF
+            self._token += 1
 
     def dispose(self) -> None:
         """Disarm everything and drop the callback (the transaction is freed).
@@ -114,21 +145,39 @@ class TimerSet:
 
     def armed(self) -> list[str]:
         """Names of the armed timers (for tests and leak checks)."""
-        return sorted(self._handles)
+        return sorted(self._due)
 
-    def _expired(self, name: str, gen: int) -> None:
+    def _expired(self, token: int) -> None:
         if self._lock is None:
-            self._expired_locked(name, gen)
+            self._expired_locked(token)
             return
         with self._lock:
-            self._expired_locked(name, gen)
+            self._expired_locked(token)
 
-    def _expired_locked(self, name: str, gen: int) -> None:
-        entry = self._handles.get(name)
-        if entry is None or entry[0] != gen:
-            return  # cleared or re-armed after this callback was queued
-        del self._handles[name]
-        self._fire(name)
+    def _expired_locked(self, token: int) -> None:
+        if token != self._token:
+            return  # replaced or cleared after this callback was queued
+        self._handle = None
+        self._when = _INF
+        due = self._due
+        if due:
+            now = self._now() + self.SLACK
+            ready = [(w, n) for n, w in due.items() if w <= now]
+            if ready:
+                if len(ready) > 1:
+                    ready.sort()
+                for w, name in ready:
+                    # an earlier callback of this batch may have cleared or re-armed it
+                    if due.get(name) == w:
+                        del due[name]
+                        self._fire(name)
+        if due:
+            when = min(due.values())
+            if when < self._when:
+                self._arm(when, max(0.0, when - self._now()))
+
+
+_INF = float("inf")
 
 
 def _ignore(name: str) -> None:
