@@ -441,3 +441,53 @@ request_route {
     assert first > 0 and second < 0
     h.request("MESSAGE", call_id=cid, branch=br)       # retransmission
     assert [r[0] for r in h.replies(cid)] == [486, 486]  # resent, script ended at t_newtran
+
+
+# -- item 7 ----------------------------------------------------------------------------
+def test_item07_last_action_and_any_expression_use_is_minus_one(harness):
+    """7: async_sleep as the last action of a block, or inside an expression (also
+    negated, also with an out-of-range value: the last-action check comes first) is -1;
+    no T is created."""
+    h = harness("""
+request_route {
+    if (async_sleep("1")) { $var(a) = "true"; } else { $var(a) = $rc; }
+    if (!async_sleep("0")) { $var(b) = $rc; } else { $var(b) = "false"; }
+    route(LAST);
+    $var(c) = $rc;
+    send_reply("480", "a=$var(a) b=$var(b) c=$var(c)");
+}
+route[LAST] { async_sleep("1"); }
+""")
+    cid, _ = h.request()
+    assert h.final(cid) == (480, "a=-1 b=-1 c=-1")
+    assert h.env.api("tm").table_size() == 0
+
+
+# -- item 14 ---------------------------------------------------------------------------
+def test_item14_seconds_resume_fires_at_n_seconds_not_in_a_slot(harness):
+    """14 (deliberate deviation: precise timers, inside Kamailio's (N-1, N+1) window):
+    a 2 s resume has not run at 1.99 s and has at 2.00 s."""
+    h = harness("""
+request_route { async_route("R", "2"); }
+route[R] { send_reply("404", "resumed"); }
+""")
+    cid, _ = h.request()
+    h.clock.advance(1.99)
+    time.sleep(0.05)
+    assert h.final(cid) is None
+    h.clock.advance(0.01)
+    assert wait_for(lambda: h.final(cid) == (404, "resumed"))
+
+
+def test_item14_ms_resume_fires_at_its_due_time(harness):
+    """14: an ms resume fires at its due time (well within one ms_timer tick)."""
+    h = harness("""
+request_route { async_ms_route("R", "250"); }
+route[R] { send_reply("404", "resumed"); }
+""", core="async_workers = 1", modparam="[modparam.async]\nms_timer = 10\n")
+    cid, _ = h.request()
+    h.clock.advance(0.249)
+    time.sleep(0.05)
+    assert h.final(cid) is None
+    h.clock.advance(0.001)
+    assert wait_for(lambda: h.final(cid) == (404, "resumed"))

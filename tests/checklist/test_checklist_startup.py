@@ -290,3 +290,15 @@ def test_item35_check_catches_missing_dependency_and_passes_good_config(tmp_path
     good.mkdir()
     assert main(["check", "-f", str(write_config(good, OK, mods=("sl", "tm", "tmx", "async")))]) == 0
     assert "config file ok" in capsys.readouterr().out
+
+
+# -- item 33 ---------------------------------------------------------------------------
+def test_item33_tm_defaults_through_the_loader(tmp_path):
+    """33: tm defaults as a config without [modparam.tm] gets them (all in ms)."""
+    env, modset = _build(tmp_path, mods=("sl", "tm"))
+    p = modset.params["tm"]
+    assert (p["fr_timer"], p["fr_inv_timer"], p["wt_timer"]) == (30000, 120000, 5000)
+    assert (p["retr_timer1"], p["retr_timer2"]) == (500, 4000)
+    assert (p["max_inv_lifetime"], p["max_noninv_lifetime"]) == (180000, 32000)
+    assert p["auto_inv_100"] == 1 and p["restart_fr_on_each_reply"] == 1
+    modset.destroy_all(env)
