@@ -124,8 +124,14 @@ class TmApi:
 
     def t_relay(self, ctx: Any, dest: Any = None) -> int:
         """Forward statefully (creates the T); Kamailio return codes."""
-        if ctx.txn is None and getattr(ctx.msg, "is_request", False) and ctx.msg.method != "ACK":
-            ctx.txn = self.get_txn(ctx)
+        msg = ctx.msg
+        if ctx.txn is None and getattr(msg, "is_request", False) and msg.method != "ACK":
+            # get_txn() inlined: the key is computed once for the lookup and the creation
+            key = _key(msg)
+            txn = self.core.table.get(key)
+            if txn is not None and not txn.ended and txn.uas_request is msg:
+                ctx.txn = txn
+            return self.core.relay(ctx, dest, key)
         return self.core.relay(ctx, dest)
 
     def t_release(self, txn: Transaction) -> int:
@@ -204,9 +210,8 @@ class TmApi:
             else:
                 txn.request.flags = ctx.msg.flags
             blind = Branch(index=len(txn.branches), blind=True, on_failure=txn.on_failure)
-            blind.timers = TimerSet(core.env.call_later,
-                                    lambda name, t=txn, b=blind: core._branch_timer(t, b, name),
-                                    txn.lock, core._now)
+            blind.timers = TimerSet(core.env.call_later, core._branch_timer, txn.lock,
+                                    core._now, (txn, blind))
             blind.timers.set("fr", txn.timers_cfg.fr)
             txn.branches.append(blind)
             txn.suspend = Suspend.SUSPENDED
@@ -234,9 +239,8 @@ class TmApi:
             txn.suspend = Suspend.SUSPENDED
             txn.suspend_reply = (branch, reply, ctx.route_type)
             if txn.suspend_timers is None:
-                txn.suspend_timers = TimerSet(core.env.call_later,
-                                              lambda name, t=txn: core._reply_suspend_expired(t),
-                                              txn.lock, core._now)
+                txn.suspend_timers = TimerSet(core.env.call_later, core._reply_suspend_guard,
+                                              txn.lock, core._now, (txn,))
             txn.suspend_timers.set("guard", txn.timers_cfg.fr)
             return txn.index, txn.label
 
@@ -314,6 +318,9 @@ class TmApi:
             txn.suspend = Suspend.RESUMING
             txn.suspend_branch = None
             fmsg = txn.request.copy()
+            # Like Kamailio: the resumed run starts with the R-URI branch's
+            # flags cleared (message flags survive, script flags are per run).
+            fmsg.bflags = 0
         script = getattr(core.env, "script", None)
         if script is not None:
             ctx = script.new_context(fmsg, RouteType.FAILURE, core.server_env)
@@ -359,6 +366,4 @@ class TmApi:
         return self.core.shutdown()
 
 
-def _key(msg: Any) -> Any:
-    from .matching import request_key
-    return request_key(msg)
+from .matching import request_key as _key  # noqa: E402

@@ -48,6 +48,7 @@ E_SEND = -477
 E_BAD_ADDRESS = -478    # unresolvable next hop
 E_CANCELED = -487       # transaction already canceled
 
+_NO_KEY = object()      # "compute the request key" (a None key means: cannot be keyed)
 RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
 CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
 
@@ -62,6 +63,7 @@ class TmCore:
         self.log = getattr(env, "log", None)
         self.timers = TimerValues.from_params(p)
         self._now = env.now
+        self._sent_by_cache: dict[Any, Any] = {}
         self.table = TransactionTable()
         self.stats = TmStats(env)
         self.auto_inv_100 = bool(p.get("auto_inv_100", 1))
@@ -117,12 +119,20 @@ class TmCore:
 
     def _sent_by_for(self, dest: Any) -> tuple[str, int]:
         """Advertised host/port of the listen socket a request to ``dest`` leaves from."""
-        proto = (getattr(dest, "proto", "udp") or "udp").lower()
+        proto = getattr(dest, "proto", "udp") or "udp"
         listen = getattr(self.env, "listen", None) or []
-        chosen = next((ls for ls in listen if ls.proto.lower() == proto), None)
-        if chosen is None and listen:
-            chosen = listen[0]
-        return sent_by(chosen)
+        cache = self._sent_by_cache
+        if cache.get(None) is not listen:      # listen sockets changed (start-up, tests)
+            cache.clear()
+            cache[None] = listen
+        hit = cache.get(proto)
+        if hit is None:
+            lproto = proto.lower()
+            chosen = next((ls for ls in listen if ls.proto.lower() == lproto), None)
+            if chosen is None and listen:
+                chosen = listen[0]
+            hit = cache[proto] = sent_by(chosen)
+        return hit
 
     def _via_for(self, dest: Any, branch_id: str) -> str:
         """Via value for a request tm sends to ``dest`` (advertised address)."""
@@ -275,7 +285,7 @@ class TmCore:
         txn = self.table.get(request_key(cancel, method="INVITE"))
         return txn if txn is not None and not txn.ended else None
 
-    def new_transaction(self, ctx: Any, guard: bool = True) -> int:
+    def new_transaction(self, ctx: Any, guard: bool = True, key: Any = _NO_KEY) -> int:
         """t_newtran: create the transaction for ``ctx.msg``.
 
         Returns 1 created; 0 for a retransmission (the last reply was resent,
@@ -293,7 +303,8 @@ class TmCore:
                 self._absorb_ack(txn, msg)
                 return 0
             return E_UNSPEC     # ACKs never create a transaction
-        key = request_key(msg)
+        if key is _NO_KEY:
+            key = request_key(msg)
         if key is None:
             return E_BAD_TUPEL
         old = self.table.get(key)
@@ -313,9 +324,8 @@ class TmCore:
             txn.to_tag = to.tag
         self._apply_presets(txn, msg)
         txn.uas = ServerTransaction(msg.method == "INVITE", reliable, txn.timers_cfg)
-        txn.uas_timers = TimerSet(self.env.call_later,
-                                  lambda name, t=txn: self._uas_timer(t, name), txn.lock,
-                                  self._now)
+        txn.uas_timers = TimerSet(self.env.call_later, self._uas_timer, txn.lock, self._now,
+                                  (txn,))
         old = self.table.insert(txn, key, txn.e2e_key)
         if old is not None:        # lost a race with another thread: it is a retransmission
             _dismantle(txn)
@@ -466,7 +476,7 @@ class TmCore:
     # ======================================================================
     # forwarding (branches)
     # ======================================================================
-    def relay(self, ctx: Any, dest: Any = None) -> int:
+    def relay(self, ctx: Any, dest: Any = None, key: Any = _NO_KEY) -> int:
         """t_relay: forward ``ctx.msg`` statefully (creating the transaction).
 
         Forks to the R-URI (or ``$du``) plus every destination-set branch,
@@ -478,7 +488,7 @@ class TmCore:
             return self._relay_ack(ctx, dest)
         created = False
         if ctx.txn is None:
-            rc = self.new_transaction(ctx, guard=False)
+            rc = self.new_transaction(ctx, guard=False, key=key)
             if rc <= 0:
                 return rc
             created = True
@@ -603,9 +613,8 @@ class TmCore:
                         on_failure=txn.on_failure,
                         on_branch_failure=txn.on_branch_failure)
         branch.ctxn = ClientTransaction(txn.is_invite, reliable, txn.timers_cfg)
-        branch.timers = TimerSet(self.env.call_later,
-                                 lambda name, t=txn, b=branch: self._branch_timer(t, b, name),
-                                 txn.lock, self._now)
+        branch.timers = TimerSet(self.env.call_later, self._branch_timer, txn.lock, self._now,
+                                 (txn, branch))
         txn.branches.append(branch)
         rkey = (branch_id, txn.method)
         txn.reply_keys.append(rkey)
@@ -703,9 +712,8 @@ class TmCore:
         b.cancel_data = build_cancel(b, b.cancel_reason)
         reliable = (b.dest.proto or "udp").lower() in RELIABLE
         b.cancel_ctxn = ClientTransaction(False, reliable, txn.timers_cfg)
-        b.cancel_timers = TimerSet(self.env.call_later,
-                                   lambda name, t=txn, br=b: self._cancel_timer(t, br, name),
-                                   txn.lock, self._now)
+        b.cancel_timers = TimerSet(self.env.call_later, self._cancel_timer, txn.lock,
+                                   self._now, (txn, b))
         rkey = (b.branch_id, "CANCEL")
         txn.reply_keys.append(rkey)
         self.table.add_reply_key(rkey, txn, b, "cancel")
@@ -920,6 +928,10 @@ class TmCore:
             txn.held.insert(0, (sr[0], sr[1]))
         txn.suspend = Suspend.ACTIVE
         txn.suspend_branch = None
+
+    def _reply_suspend_guard(self, txn: Transaction, name: str) -> None:
+        """The guard timer of a suspended reply (TimerSet callback)."""
+        self._reply_suspend_expired(txn)
 
     def _reply_suspend_expired(self, txn: Transaction) -> None:
         """Nobody continued a suspended reply within fr_timer: use it as is."""

@@ -68,7 +68,7 @@ class TimerValues:
 class TimerSet:
     """The armed timers of one state machine, behind at most one clock handle.
 
-    ``fire(name)`` is called on the loop thread, under ``lock``, when a timer
+    ``fire(*args, name)`` is called on the loop thread, under ``lock``, when a timer
     expires and is still current.  Thread-safe as long as callers hold the same
     lock (the owning transaction's) while calling ``set``/``clear``/``clear_all``.
 
@@ -82,19 +82,22 @@ class TimerSet:
     when its handle was replaced is ignored (``handle.cancel()`` cannot stop it).
     """
 
-    __slots__ = ("_call_later", "_now", "_fire", "_due", "_handle", "_when", "_token", "_lock")
+    __slots__ = ("_call_later", "_now", "_fire", "_args", "_due", "_handle", "_when", "_token",
+                 "_lock")
 
     #: a handle firing this early (loop clock granularity) still counts as due
     SLACK = 0.001
 
     def __init__(self, call_later: Callable[..., Any], fire: Callable[[str], None],
-                 lock: Any = None, now: Callable[[], float] | None = None) -> None:
+                 lock: Any = None, now: Callable[[], float] | None = None,
+                 args: tuple = ()) -> None:
         self._call_later = call_later
         if now is None:
             owner = getattr(call_later, "__self__", None)
             now = getattr(owner, "now", None) or time.monotonic
         self._now = now
-        self._fire = fire
+        self._fire = fire     # fire(*args, name): no closure (and no cell) per set
+        self._args = args
         self._lock = lock  # the transaction's lock, held while checking and firing
         self._due: dict[str, float] = {}
         self._handle: Any = None
@@ -141,6 +144,7 @@ class TimerSet:
         """
         self.clear_all()
         self._fire = _ignore
+        self._args = ()
         self._lock = None
 
     def armed(self) -> list[str]:
@@ -170,7 +174,7 @@ class TimerSet:
                     # an earlier callback of this batch may have cleared or re-armed it
                     if due.get(name) == w:
                         del due[name]
-                        self._fire(name)
+                        self._fire(*self._args, name)
         if due:
             when = min(due.values())
             if when < self._when:

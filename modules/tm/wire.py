@@ -81,8 +81,8 @@ def decrement_max_forwards(out: Any, msg: Any) -> None:
         return
     raw = getattr(msg, "raw", None)
     if raw:
-        head = raw.split(b"\r\n\r\n", 1)[0]
-        m = _MF_RE.search(head)
+        end = raw.find(b"\r\n\r\n")
+        m = _MF_RE.search(raw, 0, len(raw) if end < 0 else end)
         if m is not None and int(m.group(1)) != mf:
             return          # changed by the script (maxfwd): already counted
     out.set_header("Max-Forwards", str(mf - 1))

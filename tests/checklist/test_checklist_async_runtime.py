@@ -201,13 +201,6 @@ route[R] {
     assert h.final(cid) == (404, "fr=yes rc=0 sf=0")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: branch flags of the R-URI branch survive the resume. t_suspend keeps "
-    "txn.request = ctx.msg.copy() (modules/tm/api.py t_suspend) and t_continue builds the "
-    "faked request with txn.request.copy() (modules/tm/api.py t_continue, 'fmsg = "
-    "txn.request.copy()'); SipMessage.copy() copies bflags (core/sip/message.py copy(), "
-    "'new.bflags = self.bflags') and nothing resets fmsg.bflags, so $bf/isbflagset see the "
-    "pre-suspend value (spec 2.3: 0 after resume; async README says they do not survive)"))
 def test_item11_branch_flags_cleared_after_resume(harness):
     """11: branch flags of the R-URI branch are 0 in the resumed route."""
     h = harness("""
@@ -271,7 +264,7 @@ route[T] { cl_probe("resume $rU $async(gname)"); send_reply("404", "resumed"); }
         core="async_workers = 1", modparam="[modparam.async]\nms_timer = 10\n")
     import threading
     mod = next(m for m in h.modset.ordered if m.name == "clprobe")
-    SEEN = mod.functions[0].impl.__globals__["SEEN"]
+    SEEN = next(f for f in mod.functions if f.name == "cl_probe").impl.__globals__["SEEN"]
     me = threading.current_thread().name
     ids = {u: h.request(user=u)[0] for u in ("timer", "task", "ms")}
     h.clock.advance(1)
@@ -491,3 +484,26 @@ route[R] { send_reply("404", "resumed"); }
     assert h.final(cid) is None
     h.clock.advance(0.001)
     assert wait_for(lambda: h.final(cid) == (404, "resumed"))
+
+
+# -- item 13 ---------------------------------------------------------------------------
+@pytest.mark.parametrize("call", ['async_route("R", "1")', 'async_ms_route("R", "100")',
+                                  'async_task_route("R")', 't_suspend()'])
+def test_item13_resumed_route_without_reply_or_relay_gets_tm_500(harness, call):
+    """13: when the resumed route neither relays nor replies, tm sends 500 itself and the
+    T ends (every suspending function, and tmx t_suspend/t_continue)."""
+    h = harness(f"""
+request_route {{
+    if (method == "MESSAGE") {{ t_continue($shv(i), $shv(l), "R"); send_reply("200", "c"); exit; }}
+    {call};
+    $shv(i) = $T(id_index); $shv(l) = $T(id_label);
+    exit;
+}}
+route[R] {{ $var(x) = 1; }}
+""", core="async_workers = 1", modparam="[modparam.async]\nms_timer = 10\n")
+    cid, _ = h.request()
+    if call == "t_suspend()":
+        h.request("MESSAGE")
+    h.clock.advance(1)
+    assert wait_for(lambda: h.final(cid) == (500, TERRIBLY))
+    assert wait_for(lambda: h.env.api("tm").suspended_count() == 0)

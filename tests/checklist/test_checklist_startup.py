@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from checklist_harness import MODS_DIR, write_config
+from checklist_harness import write_config
 from siprouter.core.errors import StartupError
 from siprouter.core.routing import ScriptErrors
 from siprouter.core.server import build_env
@@ -302,3 +302,11 @@ def test_item33_tm_defaults_through_the_loader(tmp_path):
     assert (p["max_inv_lifetime"], p["max_noninv_lifetime"]) == (180000, 32000)
     assert p["auto_inv_100"] == 1 and p["restart_fr_on_each_reply"] == 1
     modset.destroy_all(env)
+
+
+def test_item03_negative_workers_is_a_config_error(tmp_path):
+    """3 (note): Kamailio treats workers<=0 alike; here workers has a minimum of 0, so a
+    negative value is refused at load (0 is the way to turn the timers off)."""
+    with pytest.raises(Exception) as ei:
+        _build(tmp_path, mods=("sl", "tm", "tmx", "async"), modparam="[modparam.async]\nworkers = -1\n")
+    assert "modparam async.workers = -1: below the minimum 0" in str(ei.value)
