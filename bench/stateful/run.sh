@@ -10,10 +10,17 @@ HARNESS=${HARNESS:-/work/shared/bench}
 PY=${PYTHON:-$(command -v python3)}
 WHICH=${1:-both}
 [ $# -gt 0 ] && shift
+# GC_THRESHOLD=N: run siprouter with gc.set_threshold(N, 50, 100) (an experiment: the
+# server itself keeps the interpreter's default (700, 10, 10)).
 if [ "$WHICH" = siprouter ] || [ "$WHICH" = both ]; then
-  echo "== siprouter stateful (tm) =="
-  "$HARNESS/find-max.sh" -t 127.0.0.1:5078 \
-    -s "exec $PY -m siprouter.core.server $HERE/stateful.toml" "$@"
+  if [ -n "${GC_THRESHOLD:-}" ]; then
+    echo "== siprouter stateful (tm), gc threshold ${GC_THRESHOLD} =="
+    SRV="exec $PY -c 'import gc, runpy; gc.set_threshold(${GC_THRESHOLD}, 50, 100); runpy.run_module(\"siprouter.core.server\", run_name=\"__main__\", alter_sys=True)' $HERE/stateful.toml"
+  else
+    echo "== siprouter stateful (tm) =="
+    SRV="exec $PY -m siprouter.core.server $HERE/stateful.toml"
+  fi
+  "$HARNESS/find-max.sh" -t 127.0.0.1:5078 -s "$SRV" "$@"
 fi
 if [ "$WHICH" = kamailio ] || [ "$WHICH" = both ]; then
   echo "== kamailio 5.6 stateful.cfg, 1 child =="

@@ -210,8 +210,8 @@ class TmApi:
             else:
                 txn.request.flags = ctx.msg.flags
             blind = Branch(index=len(txn.branches), blind=True, on_failure=txn.on_failure)
-            blind.timers = TimerSet(core.env.call_later, core._branch_timer, txn.lock,
-                                    core._now, (txn, blind))
+            blind.timers = TimerSet(core._call_later, core._branch_timer_cb, txn.lock,
+                                    core._now, (txn, blind), queue=core.tqueue)
             blind.timers.set("fr", txn.timers_cfg.fr)
             txn.branches.append(blind)
             txn.suspend = Suspend.SUSPENDED
@@ -240,7 +240,7 @@ class TmApi:
             txn.suspend_reply = (branch, reply, ctx.route_type)
             if txn.suspend_timers is None:
                 txn.suspend_timers = TimerSet(core.env.call_later, core._reply_suspend_guard,
-                                              txn.lock, core._now, (txn,))
+                                              txn.lock, core._now, (txn,), queue=core.tqueue)
             txn.suspend_timers.set("guard", txn.timers_cfg.fr)
             return txn.index, txn.label
 

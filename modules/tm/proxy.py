@@ -36,7 +36,7 @@ from .server_txn import ReplyRefused, ServerTransaction
 from .response import aggregate_challenges, pick_best
 from .stats import TmStats
 from .table import TransactionTable
-from .timers import TimerSet, TimerValues
+from .timers import TimerQueue, TimerSet, TimerValues
 from .wire import (build_ack, build_cancel, decrement_max_forwards, make_reply, sent_by,
                    strip_top_via, tag_of, uri_text)
 
@@ -63,6 +63,14 @@ class TmCore:
         self.log = getattr(env, "log", None)
         self.timers = TimerValues.from_params(p)
         self._now = env.now
+        # the ServerEnv itself: a ModuleEnv forwards every attribute through __getattr__
+        self._srv = getattr(env, "server", env)
+        self.tqueue = TimerQueue(env.call_later, env.now)   # every tm timer, one clock handle
+        # bound methods made once: a TimerSet keeps references, not one new object each
+        self._call_later = env.call_later
+        self._uas_timer_cb = self._uas_timer
+        self._branch_timer_cb = self._branch_timer
+        self._cancel_timer_cb = self._cancel_timer
         self._sent_by_cache: dict[Any, Any] = {}
         self.table = TransactionTable()
         self.stats = TmStats(env)
@@ -96,7 +104,7 @@ class TmCore:
 
     def _off_loop(self) -> bool:
         """True when called from a thread that is not the event loop's."""
-        loop = getattr(self.env, "loop", None)
+        loop = getattr(self._srv, "loop", None)
         if loop is None:
             return False
         try:
@@ -107,15 +115,15 @@ class TmCore:
     def send(self, data: bytes, dest: Any) -> bool:
         """Send a request/ACK/CANCEL; marshalled to the loop off the loop thread."""
         if self._off_loop():
-            self.env.call_soon(self.env.send, data, dest)
+            self._srv.call_soon(self._srv.send, data, dest)
             return True
-        return bool(self.env.send(data, dest))
+        return bool(self._srv.send(data, dest))
 
     def _send_reply_wire(self, request: Any, reply: Any) -> bool:
         if self._off_loop():
-            self.env.call_soon(self.env.send_reply, request, reply)
+            self._srv.call_soon(self._srv.send_reply, request, reply)
             return True
-        return bool(self.env.send_reply(request, reply))
+        return bool(self._srv.send_reply(request, reply))
 
     def _sent_by_for(self, dest: Any) -> tuple[str, int]:
         """Advertised host/port of the listen socket a request to ``dest`` leaves from."""
@@ -243,10 +251,10 @@ class TmCore:
         if branch.blind:
             self._blind_timeout(txn, branch)
             return
-        self._branch_actions(txn, branch, branch.ctxn.timer_fired(name, self.env.now()))
+        self._branch_actions(txn, branch, branch.ctxn.timer_fired(name, self._now()))
 
     def _cancel_timer(self, txn: Transaction, branch: Branch, name: str) -> None:
-        self._cancel_actions(txn, branch, branch.cancel_ctxn.timer_fired(name, self.env.now()))
+        self._cancel_actions(txn, branch, branch.cancel_ctxn.timer_fired(name, self._now()))
 
     def _maybe_free(self, txn: Transaction) -> None:
         """Remove ``txn`` from the table once all its machines are done."""
@@ -316,7 +324,7 @@ class TmCore:
         reliable = (msg.rcv.proto.lower() in RELIABLE) if getattr(msg, "rcv", None) else False
         txn = Transaction(index=index, label=label, method=msg.method, uas_request=msg,
                           request=msg, timers_cfg=self.timers, key=key,
-                          created=self.env.now())
+                          created=self._now())
         if msg.method == "INVITE" and cseq is not None:
             txn.e2e_key = (msg.call_id, cseq.number, tag_of(msg.from_))
         to = msg.to
@@ -324,8 +332,8 @@ class TmCore:
             txn.to_tag = to.tag
         self._apply_presets(txn, msg)
         txn.uas = ServerTransaction(msg.method == "INVITE", reliable, txn.timers_cfg)
-        txn.uas_timers = TimerSet(self.env.call_later, self._uas_timer, txn.lock, self._now,
-                                  (txn,))
+        txn.uas_timers = TimerSet(self._call_later, self._uas_timer_cb, txn.lock, self._now,
+                                  (txn,), queue=self.tqueue)
         old = self.table.insert(txn, key, txn.e2e_key)
         if old is not None:        # lost a race with another thread: it is a retransmission
             _dismantle(txn)
@@ -584,7 +592,7 @@ class TmCore:
                 return 0
         if dest is None:
             target = breq.dst_uri or uri_text(breq)
-            dest = self.env.resolve(target)
+            dest = self._srv.resolve(target)
             if dest is None:
                 self._warn("tm: cannot resolve destination", target=target)
                 return E_BAD_ADDRESS
@@ -613,15 +621,15 @@ class TmCore:
                         on_failure=txn.on_failure,
                         on_branch_failure=txn.on_branch_failure)
         branch.ctxn = ClientTransaction(txn.is_invite, reliable, txn.timers_cfg)
-        branch.timers = TimerSet(self.env.call_later, self._branch_timer, txn.lock, self._now,
-                                 (txn, branch))
+        branch.timers = TimerSet(self._call_later, self._branch_timer_cb, txn.lock, self._now,
+                                 (txn, branch), queue=self.tqueue)
         txn.branches.append(branch)
         rkey = (branch_id, txn.method)
         txn.reply_keys.append(rkey)
         self.table.add_reply_key(rkey, txn, branch, "request")
         self.stats.inc("UAC_transactions")
         branch.starting = True     # a send error now is t_relay's error, not a reply
-        self._branch_actions(txn, branch, branch.ctxn.start(self.env.now()))
+        self._branch_actions(txn, branch, branch.ctxn.start(self._now()))
         branch.starting = False
         if branch.ctxn.terminated and branch.never_pick:
             return E_SEND
@@ -637,7 +645,7 @@ class TmCore:
             return 0
         out = msg.copy()
         if dest is None:
-            dest = self.env.resolve(out.dst_uri or uri_text(out))
+            dest = self._srv.resolve(out.dst_uri or uri_text(out))
             if dest is None:
                 return E_BAD_ADDRESS
         decrement_max_forwards(out, msg)
@@ -706,18 +714,18 @@ class TmCore:
                 b.final_status, b.faked = 487, True
 
     def _send_cancel(self, txn: Transaction, b: Branch) -> None:
-        if b.cancel_sent or not txn.is_invite:
-            return
+        if b.cancel_sent or not txn.is_invite or b.request is None:
+            return      # request None: the branch got its real final reply (see reply_in)
         b.cancel_sent = True
         b.cancel_data = build_cancel(b, b.cancel_reason)
         reliable = (b.dest.proto or "udp").lower() in RELIABLE
         b.cancel_ctxn = ClientTransaction(False, reliable, txn.timers_cfg)
-        b.cancel_timers = TimerSet(self.env.call_later, self._cancel_timer, txn.lock,
-                                   self._now, (txn, b))
+        b.cancel_timers = TimerSet(self._call_later, self._cancel_timer_cb, txn.lock,
+                                   self._now, (txn, b), queue=self.tqueue)
         rkey = (b.branch_id, "CANCEL")
         txn.reply_keys.append(rkey)
         self.table.add_reply_key(rkey, txn, b, "cancel")
-        self._cancel_actions(txn, b, b.cancel_ctxn.start(self.env.now()))
+        self._cancel_actions(txn, b, b.cancel_ctxn.start(self._now()))
 
     # ======================================================================
     # the reply path (reply_in hook)
@@ -733,17 +741,24 @@ class TmCore:
             if kind == "cancel":
                 if branch.cancel_ctxn is not None:
                     self._cancel_actions(txn, branch, branch.cancel_ctxn.response_received(
-                        reply.status, self.env.now()))
+                        reply.status, self._now()))
                 self.stats.inc("rpl_absorbed")
                 return True
             if branch.ctxn is None:
                 return True
-            before = self.stats.local.get("rpl_relayed", 0) + self.stats.local.get("rpl_absorbed", 0)
-            self._branch_actions(txn, branch, branch.ctxn.response_received(
-                reply.status, self.env.now()), reply)
-            after = self.stats.local.get("rpl_relayed", 0) + self.stats.local.get("rpl_absorbed", 0)
+            local = self.stats.local
+            before = local.get("rpl_relayed", 0) + local.get("rpl_absorbed", 0)
+            ctxn = branch.ctxn
+            self._branch_actions(txn, branch, ctxn.response_received(reply.status, self._now()),
+                                 reply)
+            after = local.get("rpl_relayed", 0) + local.get("rpl_absorbed", 0)
             if after == before:
                 self.stats.inc("rpl_absorbed")
+            if ctxn.last_status >= 200 and branch.request is not None and \
+                    (ctxn.last_status < 300 or not ctxn.invite or branch.ack_data is not None):
+                # a real final reply: no CANCEL can follow and the ACK (non-2xx) is built;
+                # the branch's parsed request is dead weight for the cyclic GC from now on
+                branch.request = None
         return True
 
     def _branch_reply(self, txn: Transaction, branch: Branch, reply: Any) -> None:
@@ -985,6 +1000,7 @@ class TmCore:
                 txn.ended = True
                 self.table.remove(txn)
                 _dismantle(txn)
+        self.tqueue.clear()
         return answered
 
 

@@ -13,6 +13,9 @@ thread already took off the loop's queue.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -83,14 +86,14 @@ class TimerSet:
     """
 
     __slots__ = ("_call_later", "_now", "_fire", "_args", "_due", "_handle", "_when", "_token",
-                 "_lock")
+                 "_lock", "_queue")
 
     #: a handle firing this early (loop clock granularity) still counts as due
     SLACK = 0.001
 
     def __init__(self, call_later: Callable[..., Any], fire: Callable[[str], None],
                  lock: Any = None, now: Callable[[], float] | None = None,
-                 args: tuple = ()) -> None:
+                 args: tuple = (), queue: "TimerQueue | None" = None) -> None:
         self._call_later = call_later
         if now is None:
             owner = getattr(call_later, "__self__", None)
@@ -103,6 +106,7 @@ class TimerSet:
         self._handle: Any = None
         self._when = _INF
         self._token = 0
+        self._queue = queue    # shared deadline heap (tm's); None: one clock handle per set
 
     def set(self, name: str, delay: float) -> None:
         """Arm ``name`` after ``delay`` seconds, replacing an armed one."""
@@ -114,6 +118,11 @@ class TimerSet:
             self._arm(when, delay)
 
     def _arm(self, when: float, delay: float) -> None:
+        if self._queue is not None:
+            self._token += 1
+            self._when = when
+            self._queue.push(when, self, self._token)
+            return
         old = self._handle
         if old is not None:
             old.cancel()
@@ -128,11 +137,11 @@ class TimerSet:
     def clear_all(self) -> None:
         """Disarm everything (the machine terminated)."""
         self._due.clear()
+        self._when = _INF
+        self._token += 1       # a queued entry / queued callback is now stale
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-            self._when = _INF
-            self._token += 1
 
     def dispose(self) -> None:
         """Disarm everything and drop the callback (the transaction is freed).
@@ -182,6 +191,78 @@ class TimerSet:
 
 
 _INF = float("inf")
+
+
+class TimerQueue:
+    """One deadline heap for all of tm's TimerSets, behind one clock handle.
+
+    ``push(when, timerset, token)`` adds an entry; the clock handle is armed
+    for the earliest entry and replaced only when an earlier one comes.  On
+    expiry every due entry is popped (under the queue lock) and then handed
+    to its set's ``_expired(token)`` (outside the queue lock: the set takes its
+    transaction's lock, so the order is never "txn lock, then queue lock"
+    *while* firing).  A stale entry (its set re-armed or cleared since) is
+    ignored by the set's token check.  Compared with a ``call_later`` per
+    timer this allocates one tuple per arm instead of a clock handle (and, on
+    the event loop, an asyncio handle) and never cancels anything.
+    """
+
+    __slots__ = ("_call_later", "_now", "_heap", "_lock", "_handle", "_when", "_token", "_seq")
+
+    def __init__(self, call_later: Callable[..., Any], now: Callable[[], float]) -> None:
+        self._call_later = call_later
+        self._now = now
+        self._heap: list[tuple[float, int, Any, int]] = []
+        self._lock = threading.Lock()
+        self._handle: Any = None
+        self._when = _INF
+        self._token = 0
+        self._seq = itertools.count()
+
+    def push(self, when: float, ts: Any, token: int) -> None:
+        with self._lock:
+            heapq.heappush(self._heap, (when, next(self._seq), ts, token))
+            if when < self._when:
+                self._arm_locked(when)
+
+    def _arm_locked(self, when: float) -> None:
+        old = self._handle
+        if old is not None:
+            old.cancel()
+        self._token += 1
+        self._when = when
+        self._handle = self._call_later(max(0.0, when - self._now()), self._run, self._token)
+
+    def _run(self, token: int) -> None:
+        heap = self._heap
+        with self._lock:
+            if token != self._token:
+                return          # replaced by an earlier handle after it was queued
+            self._handle = None
+            self._when = _INF
+            limit = self._now() + TimerSet.SLACK
+            due = []
+            while heap and heap[0][0] <= limit:
+                entry = heapq.heappop(heap)
+                due.append((entry[2], entry[3]))
+            if heap:
+                self._arm_locked(heap[0][0])
+        for ts, tok in due:
+            if ts._token == tok:
+                ts._expired(tok)
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def clear(self) -> None:
+        """Drop every entry and the clock handle (shutdown)."""
+        with self._lock:
+            self._heap.clear()
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            self._when = _INF
+            self._token += 1
 
 
 def _ignore(name: str) -> None:
