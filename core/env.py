@@ -308,8 +308,15 @@ class ServerEnv:
         return self._need_transport("send").send(data, dest)
 
     def send_reply(self, request: Any, reply: Any) -> bool:
-        """Send ``reply`` back along ``request``'s top Via and receive info."""
-        return self._need_transport("send_reply").send_reply(request, reply)
+        """Send ``reply`` back along ``request``'s top Via and receive info.
+
+        A final reply is remembered in ``request.attrs["final_reply_sent"]``
+        (its status) so that sl refuses to send a second one.
+        """
+        ok = self._need_transport("send_reply").send_reply(request, reply)
+        if ok and reply.status >= 200:
+            request.attrs["final_reply_sent"] = reply.status
+        return ok
 
     def resolve(self, uri_or_host: Any, port: int | None = None,
                 transport: str | None = None) -> Destination | None:

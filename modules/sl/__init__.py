@@ -36,6 +36,11 @@ module.stat("xxx_replies", "replies with a code outside 1xx..6xx (never sent)")
 DEFAULT_ERROR = (500, "Server Internal Error")
 
 
+#: ``msg.attrs`` key: the status of the final reply already sent for the request
+#: (set by ``ServerEnv.send_reply`` for every stateless final reply).
+FINAL_SENT = "final_reply_sent"
+
+
 class SL:
     """The sl state of one server: the To-tag prefix and the env."""
 
@@ -76,6 +81,16 @@ class SL:
             return -1
         if not 100 <= code <= 699:
             _inc(stats, "xxx_replies")
+            return -1
+        answered = request.attrs.get(FINAL_SENT)
+        if answered is not None:
+            # A second final reply to one request is a protocol error the UAC
+            # can't make sense of (e.g. save() already sent 400 and the script's
+            # error path calls sl_reply_error()); refuse it loudly instead.
+            structlog.get_logger("siprouter.sl").warning(
+                "request already answered statelessly; reply not sent",
+                code=code, first=answered, call_id=request.call_id)
+            _inc(stats, "failures")
             return -1
         to = request.to
         tag = None

@@ -40,6 +40,31 @@ def test_retransmission_gets_same_to_tag_other_request_another():
     assert a == b != c
 
 
+def test_second_final_reply_to_one_request_is_refused():
+    # Regression: registrar's save() answered 400 and the default script's
+    # error path then sent sl_reply_error()'s 500 as a second final reply.
+    results = []
+
+    def route(ctx):
+        results.append(sl.sl_send_reply(ctx, 400, "Bad"))
+        results.append(sl.sl_reply_error(ctx))
+        results.append(sl.sl_send_reply(ctx, 200, "OK"))
+
+    srv, env, _ = make_server(route)
+    sends = srv.handle_datagram(request(), rcv())
+    assert [parse(d).status for d, _ in sends] == [400]
+    assert results == [1, -1, -1]
+
+
+def test_provisional_then_final_both_sent():
+    def route(ctx):
+        sl.sl_send_reply(ctx, 180, "Ringing")
+        sl.sl_send_reply(ctx, 486, "Busy")
+
+    srv, *_ = make_server(route)
+    assert [parse(d).status for d, _ in srv.handle_datagram(request(), rcv())] == [180, 486]
+
+
 def test_100_gets_no_to_tag_and_existing_tag_kept():
     srv, *_ = make_server(lambda ctx: sl.sl_send_reply(ctx, 100, "Trying"))
     assert parse(srv.handle_datagram(request(), rcv())[0][0]).to.tag is None
