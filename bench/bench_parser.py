@@ -89,6 +89,19 @@ def ours_parse_access(data: bytes) -> None:
     _read_fields(parse_message(data))
 
 
+def ours_parse_access_tags(data: bytes) -> None:
+    """Same fields, the tags read with ``msg.from_tag`` / ``msg.to_tag`` (what
+    ``$ft``/``$tt`` use): no From/To NameAddr is built."""
+    msg = parse_message(data)
+    if msg.is_request:
+        msg.uri
+    msg.top_via.branch
+    msg.from_tag
+    msg.to_tag
+    msg.call_id
+    msg.cseq
+
+
 def ours_parse_access_serialise(data: bytes) -> None:
     msg = parse_message(data)
     _read_fields(msg)
@@ -176,6 +189,7 @@ def main(argv: list[str]) -> int:
     rows: list[tuple[str, str, str, tuple[float, float]]] = []
     ours = {"parse only (validate=False)": ours_parse_only,
             "parse + fields": ours_parse_access,
+            "parse + fields, tags via msg.from_tag/to_tag": ours_parse_access_tags,
             "parse + fields + to_bytes": ours_parse_access_serialise}
     for label, data in cases:
         for what, fn in ours.items():

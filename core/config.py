@@ -283,6 +283,11 @@ CORE_PARAMS: tuple[CoreParam, ...] = (
               doc="Unix socket of the JSON-RPC control interface (`siprouter rpc`, docs/rpc.md); "
                   "`{port}` is the port of the first `listen` entry, a relative path is relative "
                   "to this file, `\"\"` turns the interface off. Created with mode 0600."),
+    CoreParam("gc_threshold", int, 50000, min=0,
+              doc="Generation-0 threshold of Python's cyclic garbage collector while serving; "
+                  "the start-up objects are frozen out of collection first. Python's default "
+                  "(700) makes full collections of a heap holding seconds of calls stall the "
+                  "loop for 100+ ms. 0 keeps Python's settings."),
 )
 CORE_PARAM_INDEX = {p.name: p for p in CORE_PARAMS}
 

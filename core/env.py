@@ -314,7 +314,7 @@ class ServerEnv:
         (its status) so that sl refuses to send a second one.
         """
         ok = self._need_transport("send_reply").send_reply(request, reply)
-        if ok and reply.status >= 200:
+        if ok and getattr(reply, "status", 0) >= 200:
             request.attrs["final_reply_sent"] = reply.status
         return ok
 

@@ -37,6 +37,8 @@ from .uri import Uri, parse_uri
 from .via import Via, parse_via_list
 
 _Match = re.Match
+_SHARED_KEYS = frozenset(("cseq", "from", "to"))
+_IMMUTABLE = frozenset((CSeq, _Match))
 
 
 def line_value(line: str) -> str:
@@ -305,16 +307,19 @@ class SipMessage:
     @property
     def top_via(self) -> Via | None:
         """The topmost via-parm, or None."""
-        vias = self.vias
+        vias = self._cache.get("vias")    # (set by the parser: no property call)
+        if vias is None:
+            vias = self.vias
         return vias[0] if vias else None
 
     @property
     def call_id(self) -> str | None:
         """Call-ID value, or None."""
-        keys = self._keys
-        if "call-id" not in keys:
+        try:
+            line = self._lines[self._keys.index("call-id")]
+        except ValueError:
             return None
-        return line_value(self._lines[keys.index("call-id")])
+        return line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line)
 
     @property
     def cseq(self) -> CSeq | None:
@@ -343,12 +348,53 @@ class SipMessage:
     @property
     def from_(self) -> NameAddr | None:
         """From header as NameAddr, or None."""
+        cache = self._cache
+        value = cache.get("from")
+        cls = value.__class__
+        if cls is NameAddr:               # built already: no method call
+            return value
+        if cls is _Match:                 # validated by the parser: build it
+            value = cache["from"] = from_usual_match(value, "From")
+            return value
         return self._nameaddr("from", "From")
 
     @property
     def to(self) -> NameAddr | None:
         """To header as NameAddr, or None."""
+        cache = self._cache
+        value = cache.get("to")
+        cls = value.__class__
+        if cls is NameAddr:
+            return value
+        if cls is _Match:
+            value = cache["to"] = from_usual_match(value, "To")
+            return value
         return self._nameaddr("to", "To")
+
+    def _tag(self, key: str, where: str) -> str | None:
+        value = self._cache.get(key)
+        if value.__class__ is _Match:
+            # the parser's shape match: read the tag without building the
+            # NameAddr when the header has at most one parameter
+            params = value[4]
+            if not params:
+                return None
+            if params.find(";", 1) < 0:
+                name, eq, tag = params[1:].partition("=")
+                return (tag if eq else None) if name.lower() == "tag" else None
+        na = self._nameaddr(key, where)
+        return None if na is None else na.params.get("tag")
+
+    @property
+    def from_tag(self) -> str | None:
+        """``msg.from_.tag`` (None without From), cheaper when the From
+        NameAddr was not built yet ($ft, transaction matching)."""
+        return self._tag("from", "From")
+
+    @property
+    def to_tag(self) -> str | None:
+        """``msg.to.tag`` (None without To), cheaper like ``from_tag``."""
+        return self._tag("to", "To")
 
     def _nameaddr_list(self, key: str, where: str) -> list[NameAddr]:
         cache = self._cache
@@ -385,10 +431,11 @@ class SipMessage:
 
     def _int_header(self, key: str) -> int | None:
         keys = self._keys                      # key: already lower-case, full form
-        if key not in keys:
+        if key not in keys:                    # (often absent: no try/except)
             return None
-        value = line_value(self._lines[keys.index(key)])
-        if value is None or not value.isdigit() or not value.isascii() or len(value) > 18:
+        line = self._lines[keys.index(key)]
+        value = line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line)
+        if not value.isdigit() or not value.isascii() or len(value) > 18:
             return None
         return int(value)
 
@@ -455,7 +502,15 @@ class SipMessage:
         new._lines = list(self._lines)
         new._body = self._body
         new._dirty = self._dirty
-        new._cache = {}
+        # immutable cached results are shared: the CSeq, and the parser's
+        # From/To shape matches (re.Match), so a copy of a parsed request
+        # does not match them again; mutable views (Via, NameAddr) are rebuilt
+        cache = self._cache
+        if cache:
+            new._cache = {k: v for k, v in cache.items()
+                          if k in _SHARED_KEYS and (v is None or v.__class__ in _IMMUTABLE)}
+        else:
+            new._cache = {}
         new._version = self._version
         new.rcv = self.rcv
         new.flags = self.flags

@@ -41,7 +41,13 @@ def from_usual_match(m: "re.Match[str]", where: str) -> "NameAddr":
     na._uri = None
     na.display = quoted if quoted is not None else (plain.strip() or None)
     na.uri_text = uri_text
-    na.params = plain_params(params[1:]) if params else {}
+    if not params:
+        na.params = {}
+    elif params.find(";", 1) < 0:       # one parameter, usually ";tag=..."
+        name, eq, value = params[1:].partition("=")
+        na.params = {name.lower(): value if eq else None}
+    else:
+        na.params = plain_params(params[1:])
     return na
 
 

@@ -60,8 +60,12 @@ _CRLF = b"\r\n"
 _TOKEN_RUN = re.compile(r"[a-z0-9\-.!%*_+`'~]+")
 # "CRLF name:" at the start of every header line of a lower-cased ASCII head
 _NAMES_FINDALL = re.compile(r"\r\n([a-z0-9\-.!%*_+`'~]+):").findall
+# the same for names of two characters or more: no compact form among them
+_LONG_NAMES_FINDALL = re.compile(r"\r\n([a-z0-9\-.!%*_+`'~]{2,}):").findall
 _COMPACT = frozenset(COMPACT_FORMS)
 _COMPACT_GET = COMPACT_FORMS.get
+_cseq_parse = CSeq.parse
+_via_parse = Via.parse
 
 
 def parse_message(data: bytes, *, datagram: bool = True, max_size: int | None = None,
@@ -169,11 +173,15 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
     # line starts with a valid name followed directly by its colon.
     keys = None
     if sep == "\r\n" and text.isascii():
-        keys = _NAMES_FINDALL(text.lower())
+        lower = text.lower()
+        keys = _LONG_NAMES_FINDALL(lower)
         if len(keys) != len(lines):
-            keys = None
-        elif not _COMPACT.isdisjoint(keys):
-            keys = [_COMPACT_GET(k, k) for k in keys]
+            # a one-letter name (a compact form such as "v:") or a bad line
+            keys = _NAMES_FINDALL(lower)
+            if len(keys) != len(lines):
+                keys = None
+            elif not _COMPACT.isdisjoint(keys):
+                keys = [_COMPACT_GET(k, k) for k in keys]
     if keys is None:
         # Fast path: one list comprehension cuts every name; a single regex match
         # over the joined names checks them all.  A folded continuation line has
@@ -201,19 +209,23 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
     msg.attrs = {}
 
     # -- framing: Content-Length ---------------------------------------------
-    n_cl = keys.count("content-length")
-    if not n_cl:
+    # (one scan of keys: index, then the tail for a duplicate)
+    try:
+        pos = keys.index("content-length")
+    except ValueError:
+        pos = -1
+    if pos < 0:
         if not datagram:
             _fail(msg, "Missing Content-Length", is_request, "content-length")
         stop = n
     else:
-        pos = keys.index("content-length")
         line = lines[pos]
         text = line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line)
         if not text.isdigit() or not text.isascii():
             _fail(msg, "Bad Content-Length", is_request, "content-length")
         cl = int(text)
-        for _ in range(n_cl - 1):
+        n_dup = keys.count("content-length") - 1 if "content-length" in keys[pos + 1:] else 0
+        for _ in range(n_dup):
             pos = keys.index("content-length", pos + 1)
             other = line_value(lines[pos])
             if not other.isdigit() or not other.isascii() or int(other) != cl:
@@ -230,44 +242,55 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
     if validate:
         try:
             # The same as reading msg.cseq, .vias, .from_, .to, inlined: this
-            # runs for every message.
+            # runs for every message.  (line_value inlined: "Name: value"
+            # without folding is the rule.)  One list scan per header: the
+            # everyday message has them all, a missing one costs the except.
             cache = msg._cache
-            # (line_value inlined: "Name: value" without folding is the rule)
-            if "cseq" in keys:
+            try:
                 line = lines[keys.index("cseq")]
-                cseq = cache["cseq"] = CSeq.parse(
-                    line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line))
-            else:
+            except ValueError:
                 cseq = cache["cseq"] = None
-            vias = []
-            pos = -1
-            for _ in range(keys.count("via")):
-                pos = keys.index("via", pos + 1)
-                line = lines[pos]
+            else:
+                cseq = cache["cseq"] = _cseq_parse(
+                    line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line))
+            n_via = keys.count("via")
+            if n_via == 1:
+                line = lines[keys.index("via")]
                 value = line[line.find(":") + 1:].strip() if "\n" not in line \
                     else line_value(line)
-                if "," in value:
-                    vias.extend(parse_via_list(value))
-                else:
-                    vias.append(Via.parse(value))
-            cache["vias"] = vias
+                cache["vias"] = parse_via_list(value) if "," in value else [_via_parse(value)]
+            else:
+                vias = []
+                pos = -1
+                for _ in range(n_via):
+                    pos = keys.index("via", pos + 1)
+                    line = lines[pos]
+                    value = line[line.find(":") + 1:].strip() if "\n" not in line \
+                        else line_value(line)
+                    if "," in value:
+                        vias.extend(parse_via_list(value))
+                    else:
+                        vias.append(_via_parse(value))
+                cache["vias"] = vias
             # From/To: the usual shape is validated by one regex match and the
             # view built from it on first access (message._nameaddr); a
             # stateless relay never reads them
-            if "from" in keys:
+            try:
                 line = lines[keys.index("from")]
+            except ValueError:
+                cache["from"] = None
+            else:
                 value = line[line.find(":") + 1:].strip() if "\n" not in line \
                     else line_value(line)
                 cache["from"] = _na_usual(value) or NameAddr.parse(value, "From")
-            else:
-                cache["from"] = None
-            if "to" in keys:
+            try:
                 line = lines[keys.index("to")]
+            except ValueError:
+                cache["to"] = None
+            else:
                 value = line[line.find(":") + 1:].strip() if "\n" not in line \
                     else line_value(line)
                 cache["to"] = _na_usual(value) or NameAddr.parse(value, "To")
-            else:
-                cache["to"] = None
             if is_request:
                 uri = msg._uri = parse_uri(uri_text)
                 if uri.headers and uri.is_sip:
@@ -276,7 +299,7 @@ def _parse(data: bytes, datagram: bool, max_size: int | None,
             exc.is_request = is_request
             exc.partial = msg
             raise
-        if is_request and cseq is not None and cseq.method != method:
+        if is_request and cseq is not None and cseq[1] != method:
             raise SipParseError("CSeq method does not match", 400, True,
                                 kind="cseq-method-mismatch", partial=msg)
     return msg

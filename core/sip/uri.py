@@ -115,8 +115,15 @@ class Uri:
 
     def copy(self) -> "Uri":
         """Return an independent copy (params and headers dicts copied)."""
-        new = Uri(self.scheme, self.user, self.password, self.host, self.port,
-                  dict(self.params), dict(self.headers), self.opaque)
+        new = _new(Uri)
+        new.scheme = self.scheme
+        new.user = self.user
+        new.password = self.password
+        new.host = self.host
+        new.port = self.port
+        new.params = dict(self.params)
+        new.headers = dict(self.headers)
+        new.opaque = self.opaque
         new._orig = self._orig
         new._snap = self._snap
         return new
@@ -260,6 +267,9 @@ def _parse_sip(scheme: str, rest: str, whole: str) -> Uri:
     return uri
 
 
+_new = object.__new__
+
+
 def parse_uri(text: str) -> Uri:
     """Parse URI *text* (no surrounding ``<>`` or whitespace).
 
@@ -272,17 +282,25 @@ def parse_uri(text: str) -> Uri:
         # One C-level match for the everyday form (no escapes, password or
         # headers); anything else takes the general path below.
         scheme, user, host, port, params = usual.groups()
-        uri = Uri.__new__(Uri)
+        uri = _new(Uri)
         uri.scheme = scheme
         uri.user = user
         uri.password = None
         uri.host = host
-        uri.port = None if port is None else _parse_port(port, text)
-        uri.params = _parse_uri_params(params, text) if params is not None else {}
+        if port is not None:
+            port = _parse_port(port, text)
+        uri.port = port
         uri.headers = {}
         uri.opaque = None
         uri._orig = text
-        uri._snap = uri._state()
+        if params is None:
+            uri.params = {}
+            # the snapshot _state() would take, built directly
+            uri._snap = (scheme, user, None, host, port, (), (), None)
+        else:
+            params = uri.params = _parse_uri_params(params, text)
+            uri._snap = (scheme, user, None, host, port,
+                         tuple(params.items()) if params else (), (), None)
         return uri
     colon = text.find(":")
     if colon <= 0 or " " in text or "\t" in text:

@@ -24,11 +24,12 @@ from .params import format_params, parse_params
 
 
 
-# The usual via-parm start: "SIP/2.0/UDP host[:port]" followed by ";" or the end.
+# The usual via-parm start: "SIP/2.0/UDP host[:port]" followed by ";" or the end;
+# the text after that ";" is captured (the params, parsed by parse_params).
 #   sent-protocol = "SIP" "/" "2.0" "/" transport ; sent-by = host [ ":" port ]
 #   host = hostname / IPv4address / IPv6reference
 _USUAL = re.compile(r"SIP/2\.0/([A-Za-z0-9\-.!%*_+`'~]+) "
-                    r"([A-Za-z0-9\-._]*[A-Za-z0-9][A-Za-z0-9\-._]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(?=;|$)")
+                    r"([A-Za-z0-9\-._]*[A-Za-z0-9][A-Za-z0-9\-._]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(?:;(.*))?\Z", re.DOTALL)
 _usual_match = _USUAL.match
 _new = object.__new__
 
@@ -62,7 +63,7 @@ class Via:
         if fast is not None:
             # One C-level match validates and cuts the usual form; the str
             # method version below costs ~20 interpreted steps.
-            transport, host, port = fast.groups()
+            transport, host, port, rest = fast.groups()
             via = _new(cls)
             via.protocol = "SIP/2.0"
             via.transport = transport if transport == "UDP" else transport.upper()
@@ -73,8 +74,7 @@ class Via:
                 via.port = port = int(port)
                 if port > 65535:
                     raise _bad("sent-by port")
-            end = fast.end()
-            via.params = parse_params(text[end + 1:], "Via", "via") if end < len(text) else {}
+            via.params = {} if rest is None else parse_params(rest, "Via", "via")
             return via
         via = cls.__new__(cls)
         # General form: LWS allowed around each "/" (RFC 4475 wsinv).

@@ -149,7 +149,37 @@ def _rcv(attr: str, upper: bool = False):
 
 
 # -- From / To ------------------------------------------------------------------
+def get_fU(ctx: Any, name: Any) -> Any:
+    msg = ctx.msg
+    na = None if msg is None else msg.from_
+    return None if na is None else na.uri.user
+
+
+def get_ft(ctx: Any, name: Any) -> Any:
+    msg = ctx.msg
+    return None if msg is None else msg.from_tag
+
+
+def get_tU(ctx: Any, name: Any) -> Any:
+    msg = ctx.msg
+    na = None if msg is None else msg.to
+    return None if na is None else na.uri.user
+
+
+def get_tt(ctx: Any, name: Any) -> Any:
+    msg = ctx.msg
+    return None if msg is None else msg.to_tag
+
+
+_NA_FAST = {("from_", "user"): get_fU, ("from_", "tag"): get_ft,
+            ("to", "user"): get_tU, ("to", "tag"): get_tt}
+
+
 def _na(attr: str, part: str):
+    fast = _NA_FAST.get((attr, part))
+    if fast is not None:          # the common ones: no getattr or part dispatch
+        return fast
+
     def get(ctx: Any, name: Any) -> Any:
         msg = ctx.msg
         na = None if msg is None else getattr(msg, attr)

@@ -67,8 +67,7 @@ class TmApi:
             if txn is not None and not txn.ended and txn.uas_request is msg:
                 return txn
             return None
-        from .matching import reply_key
-        entry = self.core.table.get_reply(reply_key(msg))
+        entry = self.core.table.get_reply(_reply_key(msg))
         return entry[0] if entry is not None else None
 
     def lookup_ident(self, index: int, label: int) -> Transaction | None:
@@ -366,4 +365,5 @@ class TmApi:
         return self.core.shutdown()
 
 
+from .matching import reply_key as _reply_key  # noqa: E402
 from .matching import request_key as _key  # noqa: E402

@@ -16,6 +16,7 @@ from siprouter.core.modsys import Arg, FixupError, RouteType
 
 from . import runtime
 from .cell import Suspend
+from .matching import request_key
 from .module_decl import module
 from .proxy import E_BAD_ADDRESS
 
@@ -93,7 +94,6 @@ def t_check_trans(ctx: Any) -> int:
 @module.function("t_lookup_request", routes=R.REQUEST,
                  doc="1 if the request belongs to an existing transaction (no side effects).")
 def t_lookup_request(ctx: Any) -> int:
-    from .matching import request_key
     txn = runtime.core.table.get(request_key(ctx.msg))
     return 1 if txn is not None and not txn.ended else -1
 

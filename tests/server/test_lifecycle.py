@@ -52,3 +52,19 @@ def test_serve_runs_lifecycle_in_order_and_closes_sockets():
         loop.close()
     assert events == [("child_init", 1), "started", "stopping", "shutdown", "destroy"]
     assert not srv.transport.udp and not srv.transport.servers
+
+
+def test_gc_tuned_when_serving_and_left_alone_with_zero():
+    import gc
+
+    from siprouter.core.server import _tune_gc
+    before = gc.get_threshold()
+    try:
+        _tune_gc(0)
+        assert gc.get_threshold() == before
+        _tune_gc(12345)
+        assert gc.get_threshold()[0] == 12345
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
