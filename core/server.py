@@ -361,6 +361,15 @@ class Server:
         loop = asyncio.get_running_loop()
         env = self.env
         core = env.core or {}
+        # Signal handlers first: a SIGTERM that arrives while the listeners are
+        # opening (a supervisor that saw the port) must still stop us cleanly.
+        stop = stop or asyncio.Event()
+        self.stop_event = stop
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
         if not isinstance(self.transport, _real_transport_type()):
             self.transport = transport_from_core(core, stats=getattr(env, "stats", None))
             self._declare_stats()
@@ -391,13 +400,6 @@ class Server:
             return 1
         _tune_gc(int((env.core or {}).get("gc_threshold", 0) or 0))
         _lifecycle(self.modset, "server_started", self)
-        stop = stop or asyncio.Event()
-        self.stop_event = stop
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
         log.info("siprouter started", listen=[str(ls) for ls in self.transport.listen])
         await stop.wait()
         log.info("siprouter stopping")
