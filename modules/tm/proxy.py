@@ -48,6 +48,12 @@ E_SEND = -477
 E_BAD_ADDRESS = -478    # unresolvable next hop
 E_CANCELED = -487       # transaction already canceled
 
+#: the reply t_relay sends when no branch could be sent (Kamailio's err2reason_phrase)
+RELAY_ERROR_REPLIES = {
+    E_BAD_ADDRESS: (478, "Unresolvable destination (478/TM)"),
+    E_SEND: (477, "Unfortunately error on sending to next hop occurred (477/TM)"),
+}
+
 _NO_KEY = object()      # "compute the request key" (a None key means: cannot be keyed)
 RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
 CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
@@ -505,8 +511,14 @@ class TmCore:
             return self._relay_cancel(ctx, txn, dest)
         rc = self._relay_locked(ctx, txn, dest)
         if rc < 0 and created and ctx.route_type == RouteType.REQUEST:
-            # nothing went out: release the T unless the script replies now
-            self.env.call_soon(self._release_if_unused, txn)
+            # Nothing went out on a transaction this call created: like Kamailio's
+            # t_relay (kill_transaction), answer it statefully with the error's
+            # reply, remember the error for sl_reply_error(), and return the
+            # negative code so the script may still log or take another path.
+            code, reason = RELAY_ERROR_REPLIES.get(rc, (self.default_code, self.default_reason))
+            msg.attrs["ser_error"] = (code, reason)
+            if not self.reply(txn, code, reason):
+                self.env.call_soon(self._release_if_unused, txn)
         return rc
 
     def _relay_locked(self, ctx: Any, txn: Transaction, dest: Any) -> int:

@@ -456,3 +456,21 @@ def test_shutdown_answers_pending_with_503(h):
     assert h.api.shutdown() == 1
     assert h.upstream() == [100, 503]
     assert h.api.table_size() == 0
+
+
+def test_relay_to_unresolvable_destination_is_answered_478_statefully(h):
+    # Regression: nothing went out, the T was released without a reply and the
+    # script's sl_reply_error() sent a stateless 500 (RFC 4475 wsinv).
+    msg = invite(ruri="sip:bob@unresolvable.invalid")
+    ctx = h.ctx(msg)
+    assert F.t_relay(ctx) < 0
+    assert h.requests("INVITE") == []
+    assert h.upstream() == [100, 478]
+    assert msg.attrs["ser_error"][0] == 478
+
+
+def test_relay_send_failure_is_answered_477(h):
+    h.env.fail_send = True
+    msg = invite(method="OPTIONS")
+    assert F.t_relay(h.ctx(msg)) < 0
+    assert h.upstream() == [477]
