@@ -19,11 +19,12 @@ from siprouter.core.sip import ReceiveInfo
 
 class Harness:
     def __init__(self, tmp_path: Path, script: str, *, loadmodule=("sl", "tm", "tmx", "pv", "async"),
-                 core: str = "", modparam: str = "") -> None:
+                 core: str = "", modparam: str = "", mpath: Path | str | None = None) -> None:
         (tmp_path / "r.cfg").write_text(script)
         mods = ", ".join(f'"{m}"' for m in loadmodule)
+        mp = f'mpath = ["{mpath}"]\n' if mpath else ""
         (tmp_path / "s.toml").write_text(
-            f'loadmodule = [{mods}]\nroutes = "r.cfg"\n\n[core]\n'
+            f'{mp}loadmodule = [{mods}]\nroutes = "r.cfg"\n\n[core]\n'
             f'listen = ["udp:127.0.0.1:5060"]\nlog_level = "warning"\n{core}\n{modparam}\n')
         self.env, self.modset = build_env(tmp_path / "s.toml")
         self.clock = ManualClock()
