@@ -91,3 +91,23 @@ class Harness:
                 + b"\r\nContent-Length: 0\r\n\r\n")
         rcv = ReceiveInfo("udp", "127.0.0.1", 5098, "127.0.0.1", 5060, socket.AF_INET)
         self.server.on_message(data, rcv, None)
+
+
+def harness_maker(tmp_path: Path, cls: type = None):
+    """Body of a ``harness`` fixture: yields ``make(script, **kw) -> Harness``.
+
+    Each harness gets its own folder under ``tmp_path`` and is closed after
+    the test.  Use as ``yield from harness_maker(tmp_path)``.
+    """
+    cls = cls or Harness
+    made = []
+
+    def make(script, **kw):
+        d = tmp_path / f"h{len(made)}"
+        d.mkdir()
+        h = cls(d, script, **kw)
+        made.append(h)
+        return h
+    yield make
+    for h in made:
+        h.close()

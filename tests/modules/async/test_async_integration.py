@@ -13,23 +13,13 @@ from async_fakes import wait_for
 
 pytest.importorskip("siprouter.modules.tm")
 
-from async_harness import Harness  # noqa: E402
+from async_harness import harness_maker  # noqa: E402
 from siprouter.core.server import build_env  # noqa: E402
 
 
 @pytest.fixture
 def harness(tmp_path):
-    made = []
-
-    def make(script, **kw):
-        d = tmp_path / f"h{len(made)}"
-        d.mkdir()
-        h = Harness(d, script, **kw)
-        made.append(h)
-        return h
-    yield make
-    for h in made:
-        h.close()
+    yield from harness_maker(tmp_path)
 
 
 def test_async_route_resumes_as_failure_route_with_100_first(harness):

@@ -5,22 +5,12 @@ import pytest
 
 pytest.importorskip("siprouter.modules.tm")
 
-from async_harness import Harness  # noqa: E402
+from async_harness import harness_maker  # noqa: E402
 
 
 @pytest.fixture
 def harness(tmp_path):
-    made = []
-
-    def make(script, **kw):
-        d = tmp_path / f"h{len(made)}"
-        d.mkdir()
-        h = Harness(d, script, **kw)
-        made.append(h)
-        return h
-    yield make
-    for h in made:
-        h.close()
+    yield from harness_maker(tmp_path)
 
 
 def test_t_reply_callid_answers_another_transaction(harness):
