@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from siprouter.core.async_workers import WorkerGroups
 from siprouter.core.modsys import ModuleInitError, hookimpl
 
 from . import functions, pvs, runtime, task_data  # noqa: F401 — they fill `module`
@@ -28,7 +27,6 @@ def mod_init(env: Any) -> None:
                       ret=int(params["return"]))
     if eng.ms_timer <= 0:
         env.log.info("ms_timer is 0: async_ms_sleep and async_ms_route are disabled")
-    _ensure_core_workers(env)
     eng.start()
     runtime.engine = eng
     _register_gauges(env, eng)
@@ -50,24 +48,6 @@ def _register_gauges(env: Any, eng: AsyncEngine) -> None:
               f"tasks run by core worker group {name}")
 
 
-def _ensure_core_workers(env: Any) -> None:
-    """Fallback while the server does not create ``env.workers`` itself.
-
-    The server should build and start the core groups (``WorkerGroups.for_env``)
-    before ``mod_init``; when it has not, and ``[core]`` defines groups, this
-    module does it and stops them in ``destroy``.
-    """
-    if getattr(env, "workers", None) is not None:
-        return
-    groups = runtime.core_groups(env)
-    if not groups:
-        return
-    workers = WorkerGroups.for_env(env)
-    workers.start()
-    env.workers = workers
-    runtime.own_workers = workers
-
-
 @module.hook("shutdown", priority=10)
 def on_shutdown(env: Any) -> None:
     """Before the sockets close (and before tm's own clean-up): 503 to every waiting T."""
@@ -83,12 +63,6 @@ def destroy(env: Any) -> None:
     if eng is not None:
         eng.shutdown()
         runtime.engine = None
-    own = runtime.own_workers
-    if own is not None:
-        own.stop(5.0)
-        runtime.own_workers = None
-        if getattr(env, "workers", None) is own:
-            env.workers = None
 
 
 @module.rpc("stats", doc="async counters: suspended now, resumed, expired, canceled, queue depths.")

@@ -14,7 +14,6 @@ from typing import Any
 DEFAULTS = {"workers": 1, "ms_timer": 0, "return": 0}
 
 engine: Any = None          # AsyncEngine while the server runs
-own_workers: Any = None     # core WorkerGroups this module had to start itself (fallback)
 
 
 def module_params(env: Any) -> dict[str, Any]:
