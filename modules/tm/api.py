@@ -175,6 +175,8 @@ class TmApi:
         if kind not in CALLBACK_KINDS:
             raise ValueError(f"unknown tm callback kind {kind!r} (known: {', '.join(CALLBACK_KINDS)})")
         with txn.lock:
+            if txn.callbacks is None:
+                txn.callbacks = {}
             txn.callbacks.setdefault(kind, []).append(fn)
 
     # -- suspend / continue --------------------------------------------------------

@@ -109,7 +109,6 @@ class Transaction:
     to_tag: str = field(default_factory=lambda: f"{_TAG_PREFIX}{next(_TAG_COUNTER):x}")
     branches: list[Branch] = field(default_factory=list)
     branch_base: str = ""
-    reply_keys: list[tuple[str, str]] = field(default_factory=list)
     on_failure: str | None = None
     on_reply: str | None = None
     on_branch: str | None = None
@@ -120,7 +119,7 @@ class Transaction:
     suspend_branch: Branch | None = None
     suspend_reply: tuple | None = None     # (branch, reply, route_type) of a suspended reply
     suspend_timers: TimerSet | None = None  # fr guard of a suspended reply
-    held: list[tuple[Branch, Any]] = field(default_factory=list)
+    held: list[tuple[Branch, Any]] | None = None   # replies held while suspended (made on demand)
     in_failure: bool = False              # failure_route running
     completed: bool = False               # response context finished (final chosen)
     released: bool = False
@@ -128,7 +127,7 @@ class Transaction:
     relay_2xx: bool = False
     no_auto_100: bool = False
     created: float = 0.0
-    callbacks: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    callbacks: dict[str, list[Callable[..., Any]]] | None = None   # made by the first registration
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- queries ---------------------------------------------------------------
@@ -148,6 +147,18 @@ class Transaction:
     def status(self) -> int:
         """Status of the last reply sent upstream (0: none)."""
         return self.uas.last_status if self.uas is not None else 0
+
+    @property
+    def reply_keys(self) -> list[tuple[str, str]]:
+        """The (branch id, method) keys under which the table routes replies to us:
+        one per sent branch, plus one per CANCEL sent (derived, so no list is kept)."""
+        keys = []
+        for b in self.branches:
+            if b.branch_id:
+                keys.append((b.branch_id, self.method))
+                if b.cancel_sent:
+                    keys.append((b.branch_id, "CANCEL"))
+        return keys
 
     def open_branches(self) -> list[Branch]:
         return [b for b in self.branches if b.open]

@@ -23,7 +23,6 @@ thread-safe); order is kept because call_soon is FIFO.
 """
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from siprouter.core.modsys import RouteType
@@ -37,7 +36,7 @@ from .response import aggregate_challenges, pick_best
 from .stats import TmStats
 from .table import TransactionTable
 from .timers import TimerQueue, TimerSet, TimerValues
-from .wire import (build_ack, build_cancel, decrement_max_forwards, make_reply, sent_by,
+from .wire import (SentReply, build_ack, build_cancel, decrement_max_forwards, make_reply, sent_by,
                    strip_top_via, tag_of, uri_text)
 
 # Kamailio error codes (src/core/error.h) used as return values.
@@ -57,6 +56,11 @@ RELAY_ERROR_REPLIES = {
 _NO_KEY = object()      # "compute the request key" (a None key means: cannot be keyed)
 RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
 CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
+
+
+#: msg.attrs keys a script sets before the transaction exists (see _apply_presets)
+_PRESET_KEYS = frozenset(("tm.on_failure", "tm.on_reply", "tm.on_branch", "tm.on_branch_failure",
+                          "tm.fr", "tm.retr", "tm.no_auto_100"))
 
 
 class TmCore:
@@ -108,27 +112,13 @@ class TmCore:
         if self.log is not None:
             self.log.warning(event, **kw)
 
-    def _off_loop(self) -> bool:
-        """True when called from a thread that is not the event loop's."""
-        loop = getattr(self._srv, "loop", None)
-        if loop is None:
-            return False
-        try:
-            return asyncio.get_running_loop() is not loop
-        except RuntimeError:
-            return True
-
     def send(self, data: bytes, dest: Any) -> bool:
-        """Send a request/ACK/CANCEL; marshalled to the loop off the loop thread."""
-        if self._off_loop():
-            self._srv.call_soon(self._srv.send, data, dest)
-            return True
+        """Send a request/ACK/CANCEL.  Callable from any thread: the transport
+        itself hands an off-loop send to the loop (True then means queued)."""
         return bool(self._srv.send(data, dest))
 
     def _send_reply_wire(self, request: Any, reply: Any) -> bool:
-        if self._off_loop():
-            self._srv.call_soon(self._srv.send_reply, request, reply)
-            return True
+        """Send ``reply`` upstream along ``request`` (any thread, see ``send``)."""
         return bool(self._srv.send_reply(request, reply))
 
     def _sent_by_for(self, dest: Any) -> tuple[str, int]:
@@ -180,7 +170,10 @@ class TmCore:
         return ctx
 
     def _callbacks(self, txn: Transaction, kind: str, **params: Any) -> None:
-        for fn in txn.callbacks.get(kind, ()):
+        cbs = txn.callbacks
+        if not cbs:
+            return
+        for fn in cbs.get(kind, ()):
             try:
                 fn(txn, kind, params)
             except Exception:
@@ -357,6 +350,8 @@ class TmCore:
     def _apply_presets(txn: Transaction, msg: Any) -> None:
         """Settings the script made before the transaction existed (t_on_*, t_set_fr…)."""
         attrs = msg.attrs
+        if not attrs or attrs.keys().isdisjoint(_PRESET_KEYS):
+            return      # the usual case: no t_on_*/t_set_* before the transaction
         for field in ("on_failure", "on_reply", "on_branch", "on_branch_failure"):
             name = attrs.pop("tm." + field, None)
             if name:
@@ -449,7 +444,7 @@ class TmCore:
                 reply.add_header(name, value)
             if body is not None:
                 reply.body = body
-            ok = self._send_upstream(txn, reply, relayed=False)
+            ok = self._send_upstream(txn, SentReply(reply), relayed=False)
             if ok and status >= 200:
                 self._final_sent(txn)
             return ok
@@ -637,7 +632,6 @@ class TmCore:
                                  (txn, branch), queue=self.tqueue)
         txn.branches.append(branch)
         rkey = (branch_id, txn.method)
-        txn.reply_keys.append(rkey)
         self.table.add_reply_key(rkey, txn, branch, "request")
         self.stats.inc("UAC_transactions")
         branch.starting = True     # a send error now is t_relay's error, not a reply
@@ -735,7 +729,6 @@ class TmCore:
         b.cancel_timers = TimerSet(self._call_later, self._cancel_timer_cb, txn.lock,
                                    self._now, (txn, b), queue=self.tqueue)
         rkey = (b.branch_id, "CANCEL")
-        txn.reply_keys.append(rkey)
         self.table.add_reply_key(rkey, txn, b, "cancel")
         self._cancel_actions(txn, b, b.cancel_ctxn.start(self._now()))
 
@@ -758,13 +751,12 @@ class TmCore:
                 return True
             if branch.ctxn is None:
                 return True
-            local = self.stats.local
-            before = local.get("rpl_relayed", 0) + local.get("rpl_absorbed", 0)
+            stats = self.stats
+            before = stats.relayed_or_absorbed
             ctxn = branch.ctxn
             self._branch_actions(txn, branch, ctxn.response_received(reply.status, self._now()),
                                  reply)
-            after = local.get("rpl_relayed", 0) + local.get("rpl_absorbed", 0)
-            if after == before:
+            if stats.relayed_or_absorbed == before:
                 self.stats.inc("rpl_absorbed")
             if ctxn.last_status >= 200 and branch.request is not None and \
                     (ctxn.last_status < 300 or not ctxn.invite or branch.ack_data is not None):
@@ -795,6 +787,8 @@ class TmCore:
         if branch.canceled and status < 200 and txn.is_invite:
             self._send_cancel(txn, branch)   # provisional after we gave the branch up
         if txn.suspend is not Suspend.ACTIVE:
+            if txn.held is None:
+                txn.held = []
             txn.held.append((branch, reply))  # relayed/used only after the resume
             if status >= 200 and branch.open:
                 branch.final_status, branch.final_reply = status, reply
@@ -952,7 +946,7 @@ class TmCore:
             txn.suspend_reply = None
             if txn.suspend_timers is not None:
                 txn.suspend_timers.clear_all()
-            txn.held.insert(0, (sr[0], sr[1]))
+            txn.held = [(sr[0], sr[1]), *(txn.held or ())]
         txn.suspend = Suspend.ACTIVE
         txn.suspend_branch = None
 
@@ -972,8 +966,8 @@ class TmCore:
 
     def _process_held(self, txn: Transaction) -> None:
         """Run the response context over replies held during a suspension."""
-        held, txn.held = txn.held, []
-        for branch, reply in held:
+        held, txn.held = txn.held, None
+        for branch, reply in held or ():
             if reply.status >= 200 and branch.final_reply is reply:
                 branch.final_status, branch.final_reply = 0, None   # let the context record it
             if branch.canceled and reply.status < 200 and txn.is_invite:
@@ -1029,8 +1023,8 @@ def _dismantle(txn: Transaction) -> None:
         for ts in (b.timers, b.cancel_timers):
             if ts is not None:
                 ts.dispose()
-    txn.callbacks.clear()
-    txn.held.clear()
+    txn.callbacks = None
+    txn.held = None
     txn.suspend_branch = None
 
 

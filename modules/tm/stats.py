@@ -28,25 +28,53 @@ STATS: dict[str, str] = {
 }
 
 
-class TmStats:
-    """Counts into ``env.stats`` under module "tm" and keeps a local copy.
+#: the events that mean "a received reply was used" (see ``relayed_or_absorbed``)
+_USED = frozenset(("rpl_relayed", "rpl_absorbed"))
+#: computed from the table, not counted
+_GAUGES = frozenset(("inuse_transactions", "active_transactions"))
 
-    The local copy lets tests and the shutdown log read the values even when
-    the core's Stats object does not know tm's names (unit tests).
+
+class TmStats:
+    """Counts into ``env.stats`` under module "tm" (one call per event).
+
+    ``local`` reads the values back as a dict (tests, ``tm.stats`` RPC).  In a
+    bare test env whose Stats object does not know tm's names, the counts stay
+    in a private dict instead.  ``relayed_or_absorbed`` counts the
+    ``rpl_relayed`` and ``rpl_absorbed`` events, so the reply path can tell
+    whether a reply was used without reading the counters back.
     """
+
+    __slots__ = ("module", "_stats", "_own", "relayed_or_absorbed")
 
     def __init__(self, env: Any, module: str = "tm") -> None:
         self.module = module
-        self.local: dict[str, int] = {name: 0 for name in STATS}
-        self._stats = getattr(env, "stats", None) if env is not None else None
+        self.relayed_or_absorbed = 0
+        self._own: dict[str, int] = {name: 0 for name in STATS}
+        stats = getattr(env, "stats", None) if env is not None else None
+        if stats is not None:
+            try:
+                stats.inc(module, "rpl_received", 0)   # are tm's names declared there?
+            except Exception:
+                stats = None
+        self._stats = stats
 
     def inc(self, name: str, n: int = 1) -> None:
-        self.local[name] = self.local.get(name, 0) + n
-        if self._stats is not None:
-            try:
-                self._stats.inc(self.module, name, n)
-            except Exception:   # undeclared in a bare test env: the local copy suffices
-                self._stats = None
+        """Add ``n`` to counter ``name`` (any thread)."""
+        if name in _USED:
+            self.relayed_or_absorbed += n
+        stats = self._stats
+        if stats is None:
+            self._own[name] = self._own.get(name, 0) + n
+        else:
+            stats.inc(self.module, name, n)
+
+    @property
+    def local(self) -> dict[str, int]:
+        """Every stored tm counter as ``{name: value}`` (gauges excluded)."""
+        stats = self._stats
+        if stats is None:
+            return dict(self._own)
+        return {name: stats.get(self.module, name) for name in STATS if name not in _GAUGES}
 
     def final(self, status: int) -> None:
         """Count a transaction's final reply by class."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import zlib
 from typing import Any, Iterator
 
 #: Number of hash slots; ``index`` is a slot number as in Kamailio.
@@ -35,7 +34,10 @@ class TransactionTable:
     # -- identities ------------------------------------------------------------
     def new_ident(self, call_id: str | None, cseq_num: int | None) -> tuple[int, int]:
         """A fresh (index, label): index hashes Call-ID and CSeq, label is unique."""
-        index = zlib.crc32(f"{call_id}|{cseq_num}".encode()) % TABLE_ENTRIES
+        # Python's hash of a str is cached on the object (the Call-ID is hashed
+        # anyway by the lookups), so this costs far less than a CRC of a new string;
+        # the slot only has to spread transactions, not be stable across restarts
+        index = hash((call_id, cseq_num)) % TABLE_ENTRIES
         return index, next(self._labels)
 
     # -- insertion / removal ---------------------------------------------------

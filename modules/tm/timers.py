@@ -14,7 +14,6 @@ thread already took off the loop's queue.
 from __future__ import annotations
 
 import heapq
-import itertools
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -86,7 +85,7 @@ class TimerSet:
     """
 
     __slots__ = ("_call_later", "_now", "_fire", "_args", "_due", "_handle", "_when", "_token",
-                 "_lock", "_queue")
+                 "_lock", "_queue", "_slot")
 
     #: a handle firing this early (loop clock granularity) still counts as due
     SLACK = 0.001
@@ -106,7 +105,8 @@ class TimerSet:
         self._handle: Any = None
         self._when = _INF
         self._token = 0
-        self._queue = queue    # shared deadline heap (tm's); None: one clock handle per set
+        self._queue = queue    # shared timer wheel (tm's); None: one clock handle per set
+        self._slot: int | None = None   # the queue's slot this set waits in (queue lock)
 
     def set(self, name: str, delay: float) -> None:
         """Arm ``name`` after ``delay`` seconds, replacing an armed one."""
@@ -119,9 +119,8 @@ class TimerSet:
 
     def _arm(self, when: float, delay: float) -> None:
         if self._queue is not None:
-            self._token += 1
             self._when = when
-            self._queue.push(when, self, self._token)
+            self._queue.push(when, self)
             return
         old = self._handle
         if old is not None:
@@ -138,7 +137,9 @@ class TimerSet:
         """Disarm everything (the machine terminated)."""
         self._due.clear()
         self._when = _INF
-        self._token += 1       # a queued entry / queued callback is now stale
+        self._token += 1       # a queued callback is now stale
+        if self._slot is not None:
+            self._queue.remove(self)
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
@@ -194,74 +195,141 @@ _INF = float("inf")
 
 
 class TimerQueue:
-    """One deadline heap for all of tm's TimerSets, behind one clock handle.
+    """One timer queue for all of tm's TimerSets, behind one clock handle.
 
-    ``push(when, timerset, token)`` adds an entry; the clock handle is armed
-    for the earliest entry and replaced only when an earlier one comes.  On
-    expiry every due entry is popped (under the queue lock) and then handed
-    to its set's ``_expired(token)`` (outside the queue lock: the set takes its
+    Each TimerSet waits in at most one *slot* (its earliest deadline rounded
+    up to ``RESOLUTION``, 1/128 s); ``push`` moves it there, ``remove`` takes
+    it out.  So a transaction that ends leaves nothing behind: a heap with
+    lazy deletion kept every cleared 30-120 s fr timer, and its TimerSet,
+    in memory until that time.  A heap of slot numbers (ints, few) finds
+    the earliest busy slot; the one clock handle is armed for the earliest
+    exact deadline in it, and replaced only when an earlier one comes, so
+    timers fire on time, not on slot edges.  On expiry every due set is
+    handed to its ``_expired`` outside the queue lock (the set takes its
     transaction's lock, so the order is never "txn lock, then queue lock"
-    *while* firing).  A stale entry (its set re-armed or cleared since) is
-    ignored by the set's token check.  Compared with a ``call_later`` per
-    timer this allocates one tuple per arm instead of a clock handle (and, on
-    the event loop, an asyncio handle) and never cancels anything.
+    while firing).
     """
 
-    __slots__ = ("_call_later", "_now", "_heap", "_lock", "_handle", "_when", "_token", "_seq")
+    __slots__ = ("_call_later", "_now", "_slots", "_heap", "_lock", "_handle", "_armed",
+                 "_token")
+
+    #: slot length in seconds (a power of two: exact in binary floating point)
+    RESOLUTION = 1.0 / 128
+    _PER_SECOND = 128
 
     def __init__(self, call_later: Callable[..., Any], now: Callable[[], float]) -> None:
         self._call_later = call_later
         self._now = now
-        self._heap: list[tuple[float, int, Any, int]] = []
+        self._slots: dict[int, dict[Any, None]] = {}   # slot -> the sets waiting in it
+        self._heap: list[int] = []                     # busy slots (a slot may be gone)
         self._lock = threading.Lock()
         self._handle: Any = None
-        self._when = _INF
+        self._armed = _INF          # the deadline the clock handle is armed for
         self._token = 0
-        self._seq = itertools.count()
 
-    def push(self, when: float, ts: Any, token: int) -> None:
+    def push(self, when: float, ts: Any) -> None:
+        """Make ``ts`` wait for ``when`` (its ``_when``), moving it if it waits elsewhere."""
+        slot = -int(-when * self._PER_SECOND // 1)      # ceil without a math call
         with self._lock:
-            heapq.heappush(self._heap, (when, next(self._seq), ts, token))
-            if when < self._when:
+            old = ts._slot
+            slots = self._slots
+            if old != slot:
+                if old is not None:
+                    bucket = slots.get(old)
+                    if bucket is not None:
+                        bucket.pop(ts, None)
+                        if not bucket:
+                            del slots[old]
+                bucket = slots.get(slot)
+                if bucket is None:
+                    slots[slot] = {ts: None}
+                    heapq.heappush(self._heap, slot)
+                else:
+                    bucket[ts] = None
+                ts._slot = slot
+            if when < self._armed:
                 self._arm_locked(when)
+
+    def remove(self, ts: Any) -> None:
+        """Take ``ts`` out of its slot (its timers were cleared)."""
+        with self._lock:
+            old = ts._slot
+            if old is None:
+                return
+            ts._slot = None
+            bucket = self._slots.get(old)
+            if bucket is not None:
+                bucket.pop(ts, None)
+                if not bucket:
+                    del self._slots[old]
 
     def _arm_locked(self, when: float) -> None:
         old = self._handle
         if old is not None:
             old.cancel()
         self._token += 1
-        self._when = when
-        self._handle = self._call_later(max(0.0, when - self._now()), self._run, self._token)
+        self._armed = when
+        delay = when - self._now()
+        self._handle = self._call_later(delay if delay > 0.0 else 0.0, self._run, self._token)
 
     def _run(self, token: int) -> None:
         heap = self._heap
+        slots = self._slots
+        due: list[Any] = []
         with self._lock:
             if token != self._token:
                 return          # replaced by an earlier handle after it was queued
             self._handle = None
-            self._when = _INF
+            self._armed = _INF
+            # a handle may fire a hair early (loop clock granularity): SLACK
             limit = self._now() + TimerSet.SLACK
-            due = []
-            while heap and heap[0][0] <= limit:
-                entry = heapq.heappop(heap)
-                due.append((entry[2], entry[3]))
+            whole = limit * self._PER_SECOND
+            while heap:
+                slot = heap[0]
+                bucket = slots.get(slot)
+                if bucket is None:
+                    heapq.heappop(heap)          # emptied by remove()
+                    continue
+                if slot <= whole:                # every set in it is due
+                    heapq.heappop(heap)
+                    del slots[slot]
+                    for ts in bucket:
+                        ts._slot = None
+                    due.extend(bucket)
+                    continue
+                for ts in [ts for ts in bucket if ts._when <= limit]:
+                    del bucket[ts]
+                    ts._slot = None
+                    due.append(ts)
+                if not bucket:
+                    heapq.heappop(heap)
+                    del slots[slot]
+                    continue
+                break
+            while heap and heap[0] not in slots:
+                heapq.heappop(heap)
             if heap:
-                self._arm_locked(heap[0][0])
-        for ts, tok in due:
-            if ts._token == tok:
-                ts._expired(tok)
+                self._arm_locked(min(ts._when for ts in slots[heap[0]]))
+        for ts in due:
+            ts._expired(ts._token)
 
     def __len__(self) -> int:
-        return len(self._heap)
+        """Number of sets waiting (tests, leak checks)."""
+        with self._lock:
+            return sum(len(b) for b in self._slots.values())
 
     def clear(self) -> None:
         """Drop every entry and the clock handle (shutdown)."""
         with self._lock:
+            for bucket in self._slots.values():
+                for ts in bucket:
+                    ts._slot = None
+            self._slots.clear()
             self._heap.clear()
             if self._handle is not None:
                 self._handle.cancel()
                 self._handle = None
-            self._when = _INF
+            self._armed = _INF
             self._token += 1
 
 

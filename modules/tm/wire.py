@@ -25,6 +25,54 @@ def make_reply(request: Any, status: int, reason: str | None, to_tag: str | None
     return _make_response(request, status, reason, to_tag=to_tag)
 
 
+_parse_message: Any = None
+
+
+class SentReply:
+    """A reply tm generated, kept as the bytes it sent (``txn.uas_reply``).
+
+    When: made by ``TmCore.reply`` right after the reply is built, before it
+    is sent; it lives as long as the transaction.  Why: a generated reply is
+    only ever resent (request retransmissions) or asked for its status and
+    reason, so keeping the bytes is enough; a parsed message costs ~1 KB
+    more per transaction (every suspended INVITE holds its 100 Trying).
+    Anything else (``to``, ``get(...)``...) is read from a message parsed
+    from the bytes on first use.
+    """
+
+    __slots__ = ("status", "reason", "_data", "_msg")
+
+    is_request = False
+
+    def __init__(self, msg: Any) -> None:
+        self.status: int = msg.status
+        self.reason: str = msg.reason
+        self._data: bytes = msg.to_bytes()
+        self._msg: Any = None
+
+    def to_bytes(self) -> bytes:
+        """The wire form, exactly as sent."""
+        return self._data
+
+    __bytes__ = to_bytes
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names that are not slots: parse the bytes once
+        if name.startswith("__"):
+            raise AttributeError(name)
+        msg = self._msg
+        if msg is None:
+            global _parse_message
+            if _parse_message is None:
+                from siprouter.core.sip import parse_message
+                _parse_message = parse_message
+            msg = self._msg = _parse_message(self._data)
+        return getattr(msg, name)
+
+    def __repr__(self) -> str:
+        return f"<SentReply {self.status} {self.reason!r}>"
+
+
 def strip_top_via(reply: Any) -> None:
     """Remove tm's own Via from a reply before relaying it (once)."""
     attrs = reply.attrs
