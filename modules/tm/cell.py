@@ -106,7 +106,7 @@ class Transaction:
     uas: ServerTransaction | None = None
     uas_timers: TimerSet | None = None
     uas_reply: Any = None                 # last reply sent upstream
-    to_tag: str = field(default_factory=lambda: f"{_TAG_PREFIX}{next(_TAG_COUNTER):x}")
+    own_tag: str | None = None            # To tag of local replies: the request's, else made on first use
     branches: list[Branch] = field(default_factory=list)
     branch_base: str = ""
     on_failure: str | None = None
@@ -131,6 +131,20 @@ class Transaction:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- queries ---------------------------------------------------------------
+    @property
+    def to_tag(self) -> str:
+        """The To tag of tm's local replies (RFC 3261 §8.2.6.2): the request's own tag
+        when it has one, else one made on first use (a suspended INVITE with only
+        its 100 Trying never needs one)."""
+        tag = self.own_tag
+        if tag is None:
+            tag = self.own_tag = f"{_TAG_PREFIX}{next(_TAG_COUNTER):x}"
+        return tag
+
+    @to_tag.setter
+    def to_tag(self, value: str) -> None:
+        self.own_tag = value
+
     @property
     def is_invite(self) -> bool:
         return self.method == "INVITE"

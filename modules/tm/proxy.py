@@ -193,14 +193,22 @@ class TmCore:
                         self._uas_actions(txn, txn.uas.transport_error())
                         return
             elif isinstance(a, SetTimer):
-                txn.uas_timers.set(a.name, a.delay)
+                ts = txn.uas_timers
+                if ts is None:
+                    # made on the first timer: a proxied INVITE waiting for its final
+                    # reply (or suspended) has none armed, so why carry the set
+                    ts = txn.uas_timers = TimerSet(self._call_later, self._uas_timer_cb, txn.lock,
+                                                   self._now, (txn,), queue=self.tqueue)
+                ts.set(a.name, a.delay)
             elif isinstance(a, ClearTimer):
-                txn.uas_timers.clear(a.name)
+                if txn.uas_timers is not None:
+                    txn.uas_timers.clear(a.name)
             elif isinstance(a, PassUp):
                 if a.event == "ack_timeout":
                     self._callbacks(txn, "ack_timeout")
             elif isinstance(a, Terminate):
-                txn.uas_timers.clear_all()
+                if txn.uas_timers is not None:
+                    txn.uas_timers.clear_all()
                 self._maybe_free(txn)
 
     def _branch_actions(self, txn: Transaction, branch: Branch, actions: list,
@@ -331,8 +339,6 @@ class TmCore:
             txn.to_tag = to.tag
         self._apply_presets(txn, msg)
         txn.uas = ServerTransaction(msg.method == "INVITE", reliable, txn.timers_cfg)
-        txn.uas_timers = TimerSet(self._call_later, self._uas_timer_cb, txn.lock, self._now,
-                                  (txn,), queue=self.tqueue)
         old = self.table.insert(txn, key, txn.e2e_key)
         if old is not None:        # lost a race with another thread: it is a retransmission
             _dismantle(txn)

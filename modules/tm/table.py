@@ -27,7 +27,8 @@ class TransactionTable:
         self.lock = threading.Lock()
         self._labels = itertools.count(1)
         self.by_key: dict[tuple, Any] = {}
-        self.by_ident: dict[tuple[int, int], Any] = {}
+        # keyed by label alone (labels are unique): no (index, label) tuple per transaction
+        self.by_ident: dict[int, Any] = {}
         self.by_reply: dict[tuple[str, str], tuple[Any, Any, str]] = {}
         self.by_e2e: dict[tuple, Any] = {}
 
@@ -53,7 +54,7 @@ class TransactionTable:
                 if old is not None:
                     return old
                 self.by_key[key] = txn
-            self.by_ident[(txn.index, txn.label)] = txn
+            self.by_ident[txn.label] = txn
             if e2e_key is not None:
                 self.by_e2e[e2e_key] = txn
         return None
@@ -66,7 +67,7 @@ class TransactionTable:
     def remove(self, txn: Any) -> bool:
         """Forget ``txn`` everywhere; True when it was present."""
         with self.lock:
-            present = self.by_ident.pop((txn.index, txn.label), None) is not None
+            present = self.by_ident.pop(txn.label, None) is not None
             if txn.key is not None and self.by_key.get(txn.key) is txn:
                 del self.by_key[txn.key]
             if txn.e2e_key is not None and self.by_e2e.get(txn.e2e_key) is txn:
@@ -86,7 +87,8 @@ class TransactionTable:
 
     def get_ident(self, index: int, label: int) -> Any:
         with self.lock:
-            return self.by_ident.get((index, label))
+            txn = self.by_ident.get(label)
+        return txn if txn is not None and txn.index == index else None
 
     def get_reply(self, key: tuple[str, str] | None) -> tuple[Any, Any, str] | None:
         if key is None:
