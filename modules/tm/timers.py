@@ -130,8 +130,23 @@ class TimerSet:
         self._handle = self._call_later(delay, self._expired, self._token)
 
     def clear(self, name: str) -> None:
-        """Disarm ``name`` if armed (its handle, if any, fires and finds nothing due)."""
-        self._due.pop(name, None)
+        """Disarm ``name`` if armed.
+
+        Behind the shared queue, clearing the timer the set waits for moves
+        the set to its next deadline (or out of the queue) at once: a wake-up
+        that would find nothing due costs more than the move.  With a clock
+        handle per set the handle just fires and finds nothing due.
+        """
+        when = self._due.pop(name, None)
+        if when is None or when != self._when or self._queue is None:
+            return
+        due = self._due
+        if due:
+            self._when = when = min(due.values())
+            self._queue.push(when, self)
+        else:
+            self._when = _INF
+            self._queue.remove(self)
 
     def clear_all(self) -> None:
         """Disarm everything (the machine terminated)."""

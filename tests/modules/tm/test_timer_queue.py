@@ -83,3 +83,50 @@ def test_disposed_set_never_fires_and_same_instant_order():
     b.dispose()
     clock.advance(2)
     assert [(t, n) for t, n, _ in fired] == [("a", "G"), ("a", "H")]
+
+
+class _CountingSet(TimerSet):
+    """A TimerSet that records every wake-up the queue gives it."""
+
+    __slots__ = ("wakeups",)
+
+    def _expired(self, token: int) -> None:
+        self.wakeups += 1
+        super()._expired(token)
+
+
+def test_clearing_the_awaited_timer_moves_the_set_without_a_wakeup():
+    clock = ManualClock(0.0)
+    q = TimerQueue(clock.call_later, clock.now)
+    fired: list = []
+    ts = _CountingSet(clock.call_later, lambda *a: fired.append((a[-1], clock.now())),
+                      threading.RLock(), clock.now, (), queue=q)
+    ts.wakeups = 0
+    ts.set("A", 0.5)
+    ts.set("F", 30.0)
+    ts.clear("A")                  # the set now waits for F, not for A
+    assert ts._when == 30.0 and len(q) == 1
+    clock.advance(1.0)
+    assert fired == [] and ts.wakeups == 0      # no wake-up at 0.5 s finding nothing due
+    ts.clear("F")                  # nothing left: the set leaves the queue
+    assert len(q) == 0 and ts._slot is None
+    clock.advance(60.0)
+    assert fired == [] and ts.wakeups == 0
+    ts.set("K", 5.0)
+    clock.advance(5.0)
+    assert fired == [("K", 66.0)] and ts.wakeups == 1
+
+
+def test_a_finished_transaction_leaves_nothing_in_the_queue():
+    clock = ManualClock(0.0)
+    q = TimerQueue(clock.call_later, clock.now)
+    fired: list = []
+    sets = [_set(clock, q, fired, str(i)) for i in range(100)]
+    for ts in sets:
+        ts.set("A", 0.5)
+        ts.set("B", 120.0)
+    for ts in sets:
+        ts.clear_all()             # e.g. the 200 OK terminated the client transaction
+    assert len(q) == 0 and q._slots == {}
+    clock.advance(200.0)
+    assert fired == []
