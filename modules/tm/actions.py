@@ -56,3 +56,13 @@ class Terminate:
 
 
 TERMINATE = Terminate()
+
+
+# The actions without a variable part, made once: the machines hand out these
+# shared (immutable) objects instead of building new ones per event.
+TRANSMIT_REQUEST = Transmit("request")
+TRANSMIT_REPLY = Transmit("reply")
+TRANSMIT_ACK = Transmit("ack")
+PASS_RESPONSE = PassUp("response")
+#: ``CLEAR["A"]`` is ``ClearTimer("A")``, one object per timer name
+CLEAR = {name: ClearTimer(name) for name in "ABCDEFGHIJKLM"}

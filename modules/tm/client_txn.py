@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 
-from .actions import TERMINATE, ClearTimer, PassUp, SetTimer, Transmit
+from .actions import CLEAR, PASS_RESPONSE, TERMINATE, TRANSMIT_ACK, TRANSMIT_REQUEST, PassUp, SetTimer
 from .timers import TimerValues
 
 
@@ -81,7 +81,7 @@ class ClientTransaction:
         t = self.timers
         self._deadline = now + (t.max_inv_lifetime if self.invite else t.max_noninv_lifetime)
         self.state = CState.CALLING if self.invite else CState.TRYING
-        actions: list = [Transmit("request")]
+        actions: list = [TRANSMIT_REQUEST]
         if not self.reliable:
             self._interval = t.t1
             self.retransmitting = True
@@ -102,38 +102,38 @@ class ClientTransaction:
                     self.state = CState.PROCEEDING
                     self.last_status = max(self.last_status, status)
                     self.retransmitting = False
-                    actions: list = [ClearTimer("A")]
+                    actions: list = [CLEAR["A"]]
                     if not self.timed_out and (first or t.restart_fr_on_each_reply):
                         # Kamailio: the first provisional switches to fr_inv (Timer C);
                         # restart_fr_on_each_reply restarts it on every one.
-                        actions += [ClearTimer("B"), SetTimer("C", self._capped(t.fr_inv, now))]
-                    actions.append(PassUp("response"))
+                        actions += [CLEAR["B"], SetTimer("C", self._capped(t.fr_inv, now))]
+                    actions.append(PASS_RESPONSE)
                     return actions
                 self.last_status = status
                 self.retransmitting = False
-                clear = [ClearTimer("A"), ClearTimer("B"), ClearTimer("C")]
+                clear = [CLEAR["A"], CLEAR["B"], CLEAR["C"]]
                 if status < 300:
                     self.state = CState.ACCEPTED
-                    return clear + [SetTimer("M", t.wt), PassUp("response")]
+                    return clear + [SetTimer("M", t.wt), PASS_RESPONSE]
                 self.state = CState.COMPLETED
-                return clear + [Transmit("ack"), SetTimer("D", 0.0 if self.reliable else t.wt),
-                                PassUp("response")]
+                return clear + [TRANSMIT_ACK, SetTimer("D", 0.0 if self.reliable else t.wt),
+                                PASS_RESPONSE]
             if st is CState.ACCEPTED and 200 <= status < 300:
-                return [PassUp("response")]      # 2xx retransmission / other 2xx: end to end
+                return [PASS_RESPONSE]      # 2xx retransmission / other 2xx: end to end
             if st is CState.COMPLETED and status >= 300:
-                return [Transmit("ack")]         # response retransmission: ACK again, absorb
+                return [TRANSMIT_ACK]         # response retransmission: ACK again, absorb
             return []
         # non-INVITE
         if st in (CState.TRYING, CState.PROCEEDING):
             if status < 200:
                 self.state = CState.PROCEEDING
                 self.last_status = status
-                return [PassUp("response")]
+                return [PASS_RESPONSE]
             self.last_status = status
             self.state = CState.COMPLETED
             self.retransmitting = False
-            return [ClearTimer("E"), ClearTimer("F"),
-                    SetTimer("K", 0.0 if self.reliable else t.wt), PassUp("response")]
+            return [CLEAR["E"], CLEAR["F"],
+                    SetTimer("K", 0.0 if self.reliable else t.wt), PASS_RESPONSE]
         return []   # Completed: retransmission absorbed
 
     def timer_fired(self, name: str, now: float) -> list:
@@ -144,18 +144,18 @@ class ClientTransaction:
         t = self.timers
         if name == "A" and st is CState.CALLING and self.retransmitting:
             self._interval = min(2 * self._interval, t.t2)
-            return [Transmit("request"), SetTimer("A", self._interval)]
+            return [TRANSMIT_REQUEST, SetTimer("A", self._interval)]
         if name == "E" and st in (CState.TRYING, CState.PROCEEDING) and self.retransmitting:
             self._interval = t.t2 if st is CState.PROCEEDING else min(2 * self._interval, t.t2)
-            return [Transmit("request"), SetTimer("E", self._interval)]
+            return [TRANSMIT_REQUEST, SetTimer("E", self._interval)]
         if name in ("B", "F") and st in (CState.CALLING, CState.TRYING, CState.PROCEEDING):
             if self.timed_out or (st is CState.PROCEEDING and self.invite):
                 # already reported (fr_inv fired, or the TU gave up the branch)
                 self.state = CState.TERMINATED
-                return [ClearTimer("A"), ClearTimer("C"), TERMINATE]
+                return [CLEAR["A"], CLEAR["C"], TERMINATE]
             self.timed_out = True
             self.state = CState.TERMINATED
-            return [ClearTimer("A"), ClearTimer("E"), PassUp("timeout"), TERMINATE]
+            return [CLEAR["A"], CLEAR["E"], PassUp("timeout"), TERMINATE]
         if name == "C" and st is CState.PROCEEDING and self.invite:
             self.timed_out = True
             # keep listening for the 487 the TU's CANCEL provokes, then give up
@@ -178,7 +178,7 @@ class ClientTransaction:
             return []
         self.retransmitting = False
         self.timed_out = True      # the TU closed the branch; a later fr expiry is silent
-        return [ClearTimer(_RETR[self.invite])]
+        return [CLEAR[_RETR[self.invite]]]
 
     def transport_error(self) -> list:
         """Sending the request failed (RFC 3261 §17.1.4)."""
@@ -186,12 +186,12 @@ class ClientTransaction:
             return []
         self.state = CState.TERMINATED
         self.retransmitting = False
-        return [ClearTimer("A"), ClearTimer("B"), ClearTimer("C"), ClearTimer("E"),
-                ClearTimer("F"), PassUp("transport_error"), TERMINATE]
+        return [CLEAR["A"], CLEAR["B"], CLEAR["C"], CLEAR["E"],
+                CLEAR["F"], PassUp("transport_error"), TERMINATE]
 
     def terminate(self) -> list:
         """Forced end (shutdown, t_release)."""
         if self.state is CState.TERMINATED:
             return []
         self.state = CState.TERMINATED
-        return [ClearTimer(n) for n in "ABCDEFKM"] + [TERMINATE]
+        return [CLEAR[n] for n in "ABCDEFKM"] + [TERMINATE]

@@ -8,7 +8,7 @@ the RFC 6026 Accepted-state Timer L).
 
 The machine knows nothing of messages or sockets.  The owner calls
 ``send_reply(status)`` *before* putting the reply bytes on the wire itself —
-the returned ``Transmit("reply")`` tells it to send the reply it just stored —
+the returned ``TRANSMIT_REPLY`` tells it to send the reply it just stored —
 and ``request_retransmitted()`` / ``ack_received()`` / ``timer_fired()`` as
 things happen.  Every call returns a list of actions (see :mod:`actions`).
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 
-from .actions import TERMINATE, ClearTimer, PassUp, SetTimer, Transmit
+from .actions import CLEAR, TERMINATE, TRANSMIT_REPLY, PassUp, SetTimer
 from .timers import T4, TimerValues
 
 
@@ -79,28 +79,28 @@ class ServerTransaction:
         self.last_status = status
         if status < 200:
             self.state = SState.PROCEEDING
-            return [Transmit("reply")]
+            return [TRANSMIT_REPLY]
         t = self.timers
         if self.invite:
             if status < 300:
                 # RFC 6026: stay to absorb INVITE retransmissions; the proxy relays
                 # further 2xx (retransmissions from the UAS) end to end.
                 self.state = SState.ACCEPTED
-                return [Transmit("reply"), SetTimer("L", t.wt)]
+                return [TRANSMIT_REPLY, SetTimer("L", t.wt)]
             self.state = SState.COMPLETED
-            actions: list = [Transmit("reply")]
+            actions: list = [TRANSMIT_REPLY]
             if not self.reliable:
                 self._g_interval = t.t1
                 actions.append(SetTimer("G", t.t1))
             actions.append(SetTimer("H", 64 * t.t1))
             return actions
         self.state = SState.COMPLETED
-        return [Transmit("reply"), SetTimer("J", 0.0 if self.reliable else t.wt)]
+        return [TRANSMIT_REPLY, SetTimer("J", 0.0 if self.reliable else t.wt)]
 
     def resend_2xx(self) -> list:
         """A retransmitted 2xx from downstream is relayed (INVITE, Accepted)."""
         if self.state is SState.ACCEPTED:
-            return [Transmit("reply")]
+            return [TRANSMIT_REPLY]
         return []
 
     def request_retransmitted(self) -> list:
@@ -109,7 +109,7 @@ class ServerTransaction:
             return []
         if self.state is SState.TRYING or self.last_status == 0:
             return []   # nothing sent yet: absorb silently (RFC 17.2.2)
-        return [Transmit("reply")]
+        return [TRANSMIT_REPLY]
 
     def ack_received(self) -> list:
         """An ACK matched this INVITE transaction.
@@ -119,7 +119,7 @@ class ServerTransaction:
         """
         if self.state is SState.COMPLETED and self.invite:
             self.state = SState.CONFIRMED
-            return [ClearTimer("G"), ClearTimer("H"),
+            return [CLEAR["G"], CLEAR["H"],
                     SetTimer("I", 0.0 if self.reliable else min(T4, self.timers.wt))]
         return []
 
@@ -129,10 +129,10 @@ class ServerTransaction:
             return []
         if name == "G" and self.state is SState.COMPLETED and self.invite and not self.reliable:
             self._g_interval = min(2 * self._g_interval, self.timers.t2)
-            return [Transmit("reply"), SetTimer("G", self._g_interval)]
+            return [TRANSMIT_REPLY, SetTimer("G", self._g_interval)]
         if name == "H" and self.state is SState.COMPLETED and self.invite:
             self.state = SState.TERMINATED
-            return [ClearTimer("G"), PassUp("ack_timeout"), TERMINATE]
+            return [CLEAR["G"], PassUp("ack_timeout"), TERMINATE]
         if (name == "I" and self.state is SState.CONFIRMED) or \
            (name == "J" and self.state is SState.COMPLETED and not self.invite) or \
            (name == "L" and self.state is SState.ACCEPTED):
@@ -145,12 +145,12 @@ class ServerTransaction:
         if self.state is SState.TERMINATED:
             return []
         self.state = SState.TERMINATED
-        return [ClearTimer("G"), ClearTimer("H"), PassUp("transport_error"), TERMINATE]
+        return [CLEAR["G"], CLEAR["H"], PassUp("transport_error"), TERMINATE]
 
     def terminate(self) -> list:
         """Forced end (shutdown, t_release on a finished transaction)."""
         if self.state is SState.TERMINATED:
             return []
         self.state = SState.TERMINATED
-        return [ClearTimer("G"), ClearTimer("H"), ClearTimer("I"), ClearTimer("J"),
-                ClearTimer("L"), TERMINATE]
+        return [CLEAR["G"], CLEAR["H"], CLEAR["I"], CLEAR["J"],
+                CLEAR["L"], TERMINATE]
