@@ -190,6 +190,8 @@ class ServerEnv:
         self._clock: ManualClock | None = clock
         self._module_envs: dict[str, ModuleEnv] = {}
         self._myself = _MyselfTable(self.listen, self.aliases)
+        # (host, port) -> is_myself() answer for the table above; reset with it
+        self._myself_hits: dict[tuple[str, int | None], bool] = {}
 
     # -- runtime attachment (the server) -------------------------------------------------------
     def attach_runtime(self, *, loop: asyncio.AbstractEventLoop | None = None, transport: Any = None,
@@ -208,6 +210,7 @@ class ServerEnv:
             if isinstance(real, list) and real and all(hasattr(x, "advertised_host") for x in real):
                 self.listen = list(real)        # the bound sockets (real ports when port 0)
                 self._myself = _MyselfTable(self.listen, self.aliases)
+                self._myself_hits = {}
         if clock is not None:
             self._clock = clock
 
@@ -305,7 +308,10 @@ class ServerEnv:
 
     def send(self, data: bytes, dest: Destination) -> bool:
         """Send ``data`` to ``dest`` on the right socket / TCP connection; False on error."""
-        return self._need_transport("send").send(data, dest)
+        t = self._transport
+        if t is None:
+            t = self._need_transport("send")     # raises the explanatory RuntimeError
+        return t.send(data, dest)
 
     def send_reply(self, request: Any, reply: Any) -> bool:
         """Send ``reply`` back along ``request``'s top Via and receive info.
@@ -313,9 +319,14 @@ class ServerEnv:
         A final reply is remembered in ``request.attrs["final_reply_sent"]``
         (its status) so that sl refuses to send a second one.
         """
-        ok = self._need_transport("send_reply").send_reply(request, reply)
-        if ok and getattr(reply, "status", 0) >= 200:
-            request.attrs["final_reply_sent"] = reply.status
+        t = self._transport
+        if t is None:
+            t = self._need_transport("send_reply")   # raises the explanatory RuntimeError
+        ok = t.send_reply(request, reply)
+        if ok:
+            status = getattr(reply, "status", 0)
+            if status >= 200:
+                request.attrs["final_reply_sent"] = status
         return ok
 
     def resolve(self, uri_or_host: Any, port: int | None = None,
@@ -323,13 +334,29 @@ class ServerEnv:
         """Destination for a URI or host: the transport's resolver when attached, else
         literals and ``localhost`` only (no DNS)."""
         t = self._transport
-        if t is not None and hasattr(t, "resolve"):
-            return t.resolve(uri_or_host, port, transport)
+        if t is not None:
+            fn = getattr(t, "resolve", None)
+            if fn is not None:
+                return fn(uri_or_host, port, transport)
         return resolve_literal(uri_or_host, port, transport)
 
     def is_myself(self, host: str, port: int | None = None) -> bool:
-        """True when ``host`` (and ``port``, if given) names this server (listen + alias)."""
-        return self._myself.match(host, port)
+        """True when ``host`` (and ``port``, if given) names this server (listen + alias).
+
+        Hot path (``uri == myself``, loose_route() twice per in-dialog
+        request): answers are remembered per (host, port) for the current
+        listen/alias table; the dict is bounded because hosts come from the
+        network.
+        """
+        hits = self._myself_hits
+        key = (host, port)
+        hit = hits.get(key)
+        if hit is None:
+            hit = self._myself.match(host, port)
+            if len(hits) >= 1024:
+                hits.clear()
+            hits[key] = hit
+        return hit
 
 
 class ModuleEnv:
@@ -362,6 +389,15 @@ class ModuleEnv:
     def stat_inc(self, name: str, n: int = 1) -> int:
         """Shorthand for ``env.stats.inc(<this module>, name, n)``."""
         return self.server.stats.inc(self.module, name, n)
+
+    # The ServerEnv attributes modules read per message, as properties: a
+    # class-level lookup, where ``__getattr__`` first fails the normal lookup
+    # (an AttributeError raised and caught) and then runs Python code.
+    listen = property(lambda self: self.server.listen, doc="The ServerEnv's listen sockets.")
+    core = property(lambda self: self.server.core, doc="The resolved ``[core]`` parameters.")
+    stats = property(lambda self: self.server.stats, doc="The server's Stats.")
+    script = property(lambda self: self.server.script, doc="The compiled route script.")
+    aliases = property(lambda self: self.server.aliases, doc="The ``alias`` entries.")
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__"):

@@ -25,7 +25,7 @@ from siprouter.core.routing import ast
 from siprouter.core.routing.context import BREAK, DROP, EXIT, RETURN, Continuation
 from siprouter.core.routing.errors import PVError, ScriptError, SourcePos
 from siprouter.core.routing.keywords import (NOT_CONST, keyword_constant, keyword_getter,
-                                             myself_test, myself_uri_test)
+                                             method_test, myself_test, myself_uri_test)
 from siprouter.core.routing.operators import ARITH, COMPARE, mixed_compare, op_eq
 from siprouter.core.routing.pv import CompiledPV, PVRegistry, unescape_dollar
 from siprouter.core.routing.registry import FunctionRegistry, route_allows
@@ -1036,12 +1036,8 @@ class Compiler:
                 # method names compare case-insensitively
                 neg = op == "!="
                 if right.const.__class__ is str:
-                    cu = right.const.upper()
-
-                    def method_is(ctx: Any) -> int:
-                        m = lf(ctx)
-                        return 1 if (m is not None and m.upper() == cu) != neg else 0
-                    return CE(method_is, NC, True)
+                    # one closure reading the method itself (no getter call)
+                    return CE(method_test(right.const.upper(), neg), NC, True)
                 fn = lambda ctx: (1 if (to_str(lf(ctx)).upper() == to_str(rf(ctx)).upper()) != neg else 0)
                 return CE(fn, NC, True)
             fast = self._fast_compare(op, lf, right, left)

@@ -31,6 +31,28 @@ def _method(ctx: Any) -> Any:
     return cseq.method if cseq is not None else None
 
 
+def method_test(upper: str, negate: bool) -> Eval:
+    """``method == "X"`` (``!=`` with ``negate``), ``upper`` the upper-cased constant.
+
+    Reads the method as :func:`_method` does, in the same closure: the test
+    runs in most scripts for every message.  Methods compare
+    case-insensitively (the usual spelling is already upper-case).
+    """
+    yes, no = (0, 1) if negate else (1, 0)
+
+    def method_is(ctx: Any) -> int:
+        m = ctx.msg
+        if getattr(m, "is_request", False):
+            v = m.method
+        else:
+            cseq = getattr(m, "cseq", None)
+            v = cseq.method if cseq is not None else None
+        if v is None:
+            return no
+        return yes if (v == upper or v.upper() == upper) else no
+    return method_is
+
+
 def _uri(ctx: Any) -> Any:
     m = ctx.msg
     if not getattr(m, "is_request", False):
@@ -113,6 +135,9 @@ def myself_test(lf: Eval, negate: bool) -> Eval:
 
 def myself_uri_test(name: str, negate: bool) -> Eval:
     """``uri == myself`` and friends: host/port straight from the parsed URI."""
+    if name == "uri":
+        return _ruri_myself_test(negate)
+
     def is_myself(ctx: Any) -> int:
         m = ctx.msg
         try:
@@ -132,3 +157,29 @@ def myself_uri_test(name: str, negate: bool) -> Eval:
             mine = False
         return 1 if mine != negate else 0
     return is_myself
+
+
+def _ruri_myself_test(negate: bool) -> Eval:
+    """``uri == myself``: :func:`myself_uri_test` for the Request-URI, the
+    name test done at load time (the usual script runs it per request)."""
+    yes, no = (0, 1) if negate else (1, 0)
+
+    def ruri_is_myself(ctx: Any) -> int:
+        m = ctx.msg
+        try:
+            u = m.uri if m.is_request else None
+        except Exception:
+            u = None
+        if u is None:
+            return no
+        host = u.host
+        env = ctx.env
+        if env is None or host is None:
+            return no
+        try:
+            mine = env.is_myself(host.strip("[]"), u.port)
+        except Exception:
+            log.exception("is_myself failed", host=host)
+            mine = False
+        return yes if mine else no
+    return ruri_is_myself

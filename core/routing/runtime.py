@@ -13,7 +13,7 @@ from typing import Any
 
 from siprouter.core.modsys.declare import RouteType
 from siprouter.core.routing.compiler import BLOCK_TYPES, Compiler, RouteSlot, _COMPILING, block_label
-from siprouter.core.routing.context import Continuation, RunContext, thread_vars
+from siprouter.core.routing.context import Continuation, RunContext, fresh_context, thread_vars
 from siprouter.core.routing.errors import ScriptError, ScriptErrors
 from siprouter.core.routing.lexer import Lexer
 from siprouter.core.routing.parser import Parser
@@ -78,8 +78,8 @@ class Script:
     # -- running ------------------------------------------------------------
     def new_context(self, msg: Any, route_type: RouteType, env: Any = None) -> RunContext:
         """A context for a fresh run: ``$rc`` 0, script flags 0, and the
-        calling thread's ``$var`` dict."""
-        return RunContext(msg, route_type, env, script=self, vars=thread_vars())
+        calling thread's ``$var`` dict.  The server calls it per message."""
+        return fresh_context(msg, route_type, env, self)
 
     def run(self, route: CompiledRoute, ctx: RunContext) -> int:
         """Run ``route`` as a top-level run and return the run's value.
@@ -91,14 +91,18 @@ class Script:
             ctx.script = self
         # a module may run another block on the same context from inside a
         # function call (e.g. a branch route during t_relay): keep the outer
-        # run's control state intact
-        saved = (ctx._flags, ctx._depth, ctx._cont)
+        # run's control state intact (plain locals: no tuple per run)
+        flags = ctx._flags
+        depth = ctx._depth
+        cont = ctx._cont
         ctx._flags = 0
         ctx._depth = 0
         try:
             return route.body(ctx)
         finally:
-            ctx._flags, ctx._depth, ctx._cont = saved
+            ctx._flags = flags
+            ctx._depth = depth
+            ctx._cont = cont
 
     def run_continuation(self, cont: Continuation, ctx: RunContext) -> int:
         """Resume "the rest of the block" captured by ``ctx.continuation()``.

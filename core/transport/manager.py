@@ -79,9 +79,10 @@ class TransportBase:
                     return True
         return False
 
-    def resolve(self, target: Any, port: int | None = None, transport: str | None = None) -> Destination | None:
-        """See :func:`siprouter.core.transport.resolve.resolve`."""
-        return _resolve(target, port, transport)
+    #: ``resolve(target, port=None, transport=None) -> Destination | None``: see
+    #: :func:`siprouter.core.transport.resolve.resolve` (the function itself, not
+    #: a wrapper method: tm resolves the next hop of every relayed request)
+    resolve = staticmethod(_resolve)
 
     def send(self, data: bytes, dest: Destination, *, no_connect: bool = False) -> bool:  # pragma: no cover
         raise NotImplementedError
@@ -97,8 +98,9 @@ class TransportBase:
         if dest is None:
             self.count("reply_no_destination")
             return False
-        return self.send(reply.to_bytes(), dest,
-                         no_connect=bool(request.attrs.get("reply_no_connect")))
+        if request.attrs.get("reply_no_connect"):
+            return self.send(reply.to_bytes(), dest, no_connect=True)
+        return self.send(reply.to_bytes(), dest)
 
 
 class RecordingTransport(TransportBase):
@@ -111,7 +113,7 @@ class RecordingTransport(TransportBase):
     def send(self, data: bytes, dest: Destination, *, no_connect: bool = False) -> bool:
         """Record the send; always succeeds."""
         self.sent.append((data, dest))
-        self.count("sent_" + dest.proto)
+        self.counters["sent_" + dest.proto] += 1
         return True
 
 
@@ -149,8 +151,9 @@ class Transport(TransportBase):
         try:
             for ls in self.listen:
                 if ls.proto == "udp":
+                    # the handler itself, not _dispatch: one call less per datagram
                     _t, proto = await self.loop.create_datagram_endpoint(
-                        lambda ls=ls: UdpListener(ls, self._dispatch, self),
+                        lambda ls=ls: UdpListener(ls, handler, self),
                         local_addr=(ls.ip, ls.port), family=ls.af)
                     self.udp.setdefault(ls.af, []).append(proto)
                 elif ls.proto == "tcp":
@@ -268,6 +271,15 @@ class Transport(TransportBase):
         if self._loop_thread is not None and threading.get_ident() != self._loop_thread:
             self.loop.call_soon_threadsafe(self._send_on_loop, data, dest, no_connect)
             return True
+        if dest.proto == "udp":
+            # _send_on_loop()'s UDP case inline: the hot path (every relayed
+            # message), one call less
+            lst = self.udp.get(dest.af)
+            if lst:
+                if lst[0].sendto(data, dest.host, dest.port):
+                    self.counters["sent_udp"] += 1
+                    return True
+                return False
         return self._send_on_loop(data, dest, no_connect)
 
     def _send_on_loop(self, data: bytes, dest: Destination, no_connect: bool = False) -> bool:

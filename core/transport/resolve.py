@@ -95,46 +95,83 @@ def resolve_host(host: str) -> tuple[str, int] | None:
 def resolve(target: Any, port: int | None = None, transport: str | None = None) -> Destination | None:
     """Destination for a URI (object or text) or a host; ``None`` when unusable.
 
-    Called by route functions and the env.  The transport comes from the
-    explicit argument, else the URI's ``transport`` parameter, else UDP
-    (``sips:`` would be TLS, which we do not have: ``None``).  The port
-    comes from the argument, else the URI, else 5060.
+    Called by route functions and the env (tm resolves the text of every
+    relayed request's next hop).  The transport comes from the explicit
+    argument, else the URI's ``transport`` parameter, else UDP (``sips:``
+    would be TLS, which we do not have: ``None``).  The port comes from the
+    argument, else the URI, else 5060.
     """
-    if type(target) is not str:
-        # hot path (forward() on every request): a URI whose host is an IP
-        # literal always resolves the same way; Destination is immutable
-        params = getattr(target, "params", None)
-        try:
-            key = (getattr(target, "scheme", None), getattr(target, "host", None),
-                   getattr(target, "port", None), tuple(params.items()) if params else (),
-                   port, transport)
-            hit = _LITERAL_CACHE.get(key)
-        except TypeError:              # something unhashable: no cache
-            key = hit = None
+    if type(target) is str:
+        # hot path (t_relay() of every request resolves "sip:..." text): a
+        # target whose host is an IP literal always resolves the same way,
+        # and Destination is immutable, so the answer is shared
+        key: Any = (target, port, transport)
+        hit = _TEXT_CACHE.get(key)
         if hit is not None:
             return hit
-        dest = _resolve(target, port, transport)
-        if key is not None and dest is not None and ip_family(strip_brackets(str(key[1]))) is not None:
-            if len(_LITERAL_CACHE) >= 4096:
-                _LITERAL_CACHE.clear()
-            _LITERAL_CACHE[key] = dest
+        dest, fixed = _resolve_ex(target, port, transport)
+        if fixed and dest is not None:
+            if len(_TEXT_CACHE) >= _CACHE_MAX:
+                _TEXT_CACHE.clear()
+            _TEXT_CACHE[key] = dest
         return dest
-    return _resolve(target, port, transport)
+    # a Uri object: keyed by the parts that decide the answer
+    params = getattr(target, "params", None)
+    try:
+        key = (getattr(target, "scheme", None), getattr(target, "host", None),
+               getattr(target, "port", None), tuple(params.items()) if params else (),
+               port, transport)
+        hit = _LITERAL_CACHE.get(key)
+    except TypeError:              # something unhashable: no cache
+        key = hit = None
+    if hit is not None:
+        return hit
+    dest, fixed = _resolve_ex(target, port, transport)
+    if key is not None and fixed and dest is not None:
+        if len(_LITERAL_CACHE) >= _CACHE_MAX:
+            _LITERAL_CACHE.clear()
+        _LITERAL_CACHE[key] = dest
+    return dest
 
 
+_CACHE_MAX = 4096
+#: answers for targets whose host is an IP literal or a fixed loopback name
+#: (never /etc/hosts names: that file may change); keyed by Uri parts ...
 _LITERAL_CACHE: dict[tuple, Destination] = {}
+#: ... and by (text, port, transport) for targets given as text
+_TEXT_CACHE: dict[tuple, Destination] = {}
+
+_parse_uri: Any = None
+
+
+def _uri_parser() -> Any:
+    """``siprouter.core.sip.parse_uri``, imported on first use (layering) and kept."""
+    global _parse_uri
+    if _parse_uri is None:
+        from siprouter.core.sip import parse_uri
+        _parse_uri = parse_uri
+    return _parse_uri
 
 
 def _resolve(target: Any, port: int | None, transport: str | None) -> Destination | None:
+    """Uncached resolution of ``target`` (see :func:`resolve`)."""
+    return _resolve_ex(target, port, transport)[0]
+
+
+def _resolve_ex(target: Any, port: int | None, transport: str | None) -> tuple[Destination | None, bool]:
+    """Uncached resolution: ``(destination or None, whether the answer is fixed)``.
+
+    The answer is fixed (may be cached) when it came from an IP literal or a
+    loopback name, not from /etc/hosts or getaddrinfo.
+    """
     host: str | None
     proto = transport.lower() if transport else None
     uri_port = None
     if isinstance(target, str) and ":" in target and target.split(":", 1)[0].lower() in ("sip", "sips"):
         try:
-            from siprouter.core.sip import parse_uri
-            target = parse_uri(target)
+            target = (_parse_uri or _uri_parser())(target)
         except Exception:
-            return None
+            return None, False
     if isinstance(target, str):
         host = target
         # "host:port" given as one string (IPv4/name or bracketed IPv6)
@@ -147,9 +184,9 @@ def _resolve(target: Any, port: int | None, transport: str | None) -> Destinatio
     else:
         scheme = (getattr(target, "scheme", "sip") or "sip").lower()
         if scheme == "sips":
-            return None
+            return None, False
         if scheme not in ("sip",):
-            return None
+            return None, False
         host = getattr(target, "host", None)
         uri_port = getattr(target, "port", None)
         params = getattr(target, "params", None) or {}
@@ -159,15 +196,17 @@ def _resolve(target: Any, port: int | None, transport: str | None) -> Destinatio
                     proto = v.lower()
                     break
     if not host:
-        return None
+        return None, False
     proto = proto or "udp"
     if proto not in PROTOS:
-        return None
+        return None, False
+    h = strip_brackets(host.strip())
+    fixed = ip_family(h) is not None or h.lower().rstrip(".") in _LOCALHOST
     found = resolve_host(host)
     if found is None:
-        return None
+        return None, False
     ip, af = found
     p = port if port else (uri_port or DEFAULT_PORT)
     if not 0 < int(p) <= 65535:
-        return None
-    return Destination(proto, ip, int(p), af)
+        return None, False
+    return Destination(proto, ip, int(p), af), fixed

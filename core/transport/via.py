@@ -91,19 +91,27 @@ def _port_of(via: Any) -> int:
 def destination_by_via(via: Any, *, proto: str | None = None, conn_id: int | None = None) -> Destination | None:
     """Where a response goes according to one Via (§18.2.2 + RFC 3581 §4).
 
-    ``None`` when the Via's address is not an IP literal we can use (we do
-    no DNS on the reply path).
+    Runs for every reply we send or relay.  ``None`` when the Via's address
+    is not an IP literal we can use (we do no DNS on the reply path).
     """
     p = (proto or via.transport or "udp").lower()
-    rport = via.rport
-    if p not in STREAM_PROTOS and via.maddr:
-        host, port = via.maddr, _port_of(via)
+    # the parameters read straight from the dict (the Via properties are one
+    # Python call each); an rport flag without a value is None, like absent
+    params = via.params
+    maddr = params.get("maddr")
+    rport = params.get("rport")
+    if maddr and p not in STREAM_PROTOS:
+        host, port = maddr, _port_of(via)
     elif rport:
-        host, port = via.received or via.host, int(rport)
-    elif via.received:
-        host, port = via.received, _port_of(via)
+        host, port = params.get("received") or via.host, int(rport)
     else:
-        host, port = via.host, _port_of(via)
+        received = params.get("received")
+        if received:
+            host, port = received, _port_of(via)
+        else:
+            host = via.host
+            port = via.port
+            port = int(port) if port else DEFAULT_PORT     # (_port_of() inline)
     key = (p, host, port, conn_id)
     dest = _DEST_CACHE.get(key)
     if dest is not None:

@@ -10,6 +10,10 @@ log = structlog.get_logger("siprouter.modules.maxfwd").bind(module="maxfwd")
 # modparam max_limit, set by mod_init
 settings = {"max_limit": 70}
 
+#: ``msg.attrs`` key set once process_maxfwd() decremented Max-Forwards (the
+#: hop is counted: tm and forward() must not decrement again)
+PROCESSED = "maxfwd.processed"
+
 
 def _read_value(msg: Any) -> int | None:
     """The Max-Forwards value; None when absent; ValueError when unparsable.
@@ -40,18 +44,25 @@ def process_maxfwd(ctx: Any, limit: int) -> int:
         log.error("mf_process_maxfwd_header: invalid param value", limit=limit)
         return -1
     msg = ctx.msg
-    try:
-        value = _read_value(msg)
-    except ValueError as exc:
-        log.error("mf_process_maxfwd_header: unable to parse the max forwards number",
-                  error=str(exc))
-        return -2
+    # _read_value() inlined: this runs for every request of the usual script
+    raw = msg.get("Max-Forwards")
+    if raw is not None:
+        text = raw.strip()
+        if not text.isdigit() or not text.isascii() or len(text) > 5:
+            log.error("mf_process_maxfwd_header: unable to parse the max forwards number",
+                      error=f"bad Max-Forwards value {raw!r}")
+            return -2
+        value: int | None = int(text)
+    else:
+        value = None
     if value is None:
         try:
             msg.add_header("Max-Forwards", str(limit), first=True)
         except Exception as exc:
             log.error("mf_process_maxfwd_header: cannot add header", error=str(exc))
             return -2
+        # Kamailio forwards the added value as is: tm must not count this hop again
+        msg.attrs[PROCESSED] = True
         return 2
     if value == 0:
         return -1
@@ -63,6 +74,9 @@ def process_maxfwd(ctx: Any, limit: int) -> int:
     except Exception as exc:
         log.error("mf_process_maxfwd_header: decrement failed", error=str(exc))
         return -2
+    # tm's relay and forward() decrement only a value the script did not
+    # count yet; this flag tells them so without re-reading the raw bytes
+    msg.attrs[PROCESSED] = True
     return 1
 
 

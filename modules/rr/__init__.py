@@ -54,7 +54,8 @@ def rr_api(env: Any) -> RRApi:
 @module.function("loose_route", routes=RouteType.REQUEST,
                  doc="Route by the Route set: 1 routed, -1 no Route/error, -3 preloaded to us only.")
 def w_loose_route(ctx: Any) -> int:
-    return loose.loose_route(ctx, _conf().enable_double_rr)
+    # (_cfg read directly, not through _conf(): this runs for every request)
+    return loose.loose_route(ctx, _cfg["cfg"].enable_double_rr)
 
 
 def _check_mode(args: list, env: Any) -> None:
@@ -82,7 +83,7 @@ def w_loose_route_preloaded(ctx: Any) -> int:
 @module.function("record_route", Arg.SPVE, routes=_REC_ROUTES, optional=1,
                  doc="Insert our Record-Route (two when sockets differ); optional ';params'.")
 def w_record_route(ctx: Any, params: str = "") -> int:
-    return record.record_route(ctx, _conf(), params or "")
+    return record.record_route(ctx, _cfg["cfg"], params or "")
 
 
 @module.function("record_route_preset", Arg.SPVE, Arg.SPVE, routes=_REC_ROUTES, optional=1,

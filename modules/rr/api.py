@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from siprouter.modules.rr.header_ops import prepend_record_routes
-from siprouter.modules.rr.record import RRConfig, SocketAddr, build_rr
+from siprouter.modules.rr.record import RRConfig, build_rr, socket_addr
 
 
 class RRApi:
@@ -34,9 +34,13 @@ class RRApi:
         part = state["parts"][0]
         if part["kind"] != "socket":
             return False
-        outbound = SocketAddr(proto.lower(), host, port)
-        if outbound == part["socket"]:
+        proto = proto.lower()
+        sock = part["socket"]
+        # tm calls this for every branch of a record-routed request: compare
+        # the fields before building anything (the usual answer is "same")
+        if sock.port == port and sock.host == host and sock.proto == proto:
             return False
+        outbound = socket_addr(proto, host, port)
         parts = [{**part, "socket": outbound, "r2": True}, {**part, "r2": True}]
         prepend_record_routes(msg, [build_rr(p, "", cfg) for p in parts], replace_top=1)
         # a new dict: branch copies share the first level of attrs with the request

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from siprouter.modules.rr.header_ops import route_entries, uri_params_text, write_routes
+from siprouter.modules.rr.header_ops import uri_params_text, write_routes
 from siprouter.modules.rr.rr_state import rr_state, set_rr_state, split_param_text
 
 RR_DRIVEN = 1
@@ -38,7 +38,12 @@ def _is_myself(ctx: Any, uri: Any) -> bool:
 
 def _is_strict(uri: Any) -> bool:
     """A Route URI without ``lr`` belongs to a strict router (RFC 2543 style)."""
-    return "lr" not in {k.lower() for k in (uri.params or {})}
+    params = uri.params
+    if not params:
+        return True
+    if "lr" in params:               # the parser lower-cases names: the usual hit
+        return False
+    return "lr" not in {k.lower() for k in params}
 
 
 def _uri_text(na: Any) -> str:
@@ -46,19 +51,36 @@ def _uri_text(na: Any) -> str:
 
 
 def loose_route(ctx: Any, double_rr: int = 1, mode: int = 0) -> int:
-    """Route by the Route set; Kamailio's return codes (1, -1, -3)."""
+    """Route by the Route set; Kamailio's return codes (1, -1, -3).
+
+    Runs for every request of the usual script (in-dialog or not).
+    """
     msg = ctx.msg
-    set_rr_state(msg, routed_params=None)
+    state = msg.attrs.get("rr")
+    if state and state.get("routed_params") is not None:
+        # (absent or already None: the state says "nothing consumed" as it is)
+        set_rr_state(msg, routed_params=None)
     try:
-        entries = route_entries(msg)
+        raw = msg.get_all("Route")
+        if not raw:
+            return RR_NOT_DRIVEN      # an initial request: nothing to parse
+        entries = list(zip(raw, msg.routes))   # as header_ops.route_entries()
     except Exception:  # noqa: BLE001 — a malformed Route header
         return RR_ERROR
-    if not entries or msg.to is None:
+    if not entries:
         return RR_NOT_DRIVEN
-    preloaded = not msg.to.tag
+    # the To tag without building the To name-addr (the parser validated the
+    # header; an in-dialog ACK relayed statelessly never needs the object)
+    tag = msg.to_tag
+    if tag is None and msg.to is None:
+        return RR_NOT_DRIVEN
+    preloaded = not tag
     try:
-        if not preloaded and not mode & LR_MODE_LOOSE_ONLY and _is_myself(ctx, msg.uri):
-            return _after_strict(ctx, entries, double_rr)
+        if not preloaded and not mode & LR_MODE_LOOSE_ONLY:
+            ruri = msg.uri                     # (_is_myself() inlined: per in-dialog request)
+            host = getattr(ruri, "host", None)
+            if host and ctx.env.is_myself(host, getattr(ruri, "port", None)):
+                return _after_strict(ctx, entries, double_rr)
         return _after_loose(ctx, entries, double_rr, preloaded)
     except Exception:  # noqa: BLE001 — unparsable URIs in the route set
         return RR_ERROR
@@ -68,10 +90,12 @@ def _after_loose(ctx: Any, entries: list, double_rr: int, preloaded: bool) -> in
     """Previous hop was a loose router (or the set was preloaded)."""
     msg = ctx.msg
     first_raw, first = entries[0]
-    if _is_myself(ctx, first.uri):
-        set_rr_state(msg, routed_params=uri_params_text(_uri_text(first)))
+    furi = first.uri
+    host = getattr(furi, "host", None)      # (_is_myself() inlined: per in-dialog request)
+    if host and ctx.env.is_myself(host, getattr(furi, "port", None)):
+        set_rr_state(msg, routed_params=uri_params_text(getattr(first, "uri_text", None) or str(furi)))
         entries.pop(0)
-        if double_rr and "r2" in first.uri.params and entries:
+        if double_rr and "r2" in furi.params and entries:
             entries.pop(0)  # the second Record-Route we inserted for the other socket
         if not entries:
             write_routes(msg, [])

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from siprouter.core.sip import parse_uri
 from siprouter.modules.rr.header_ops import prepend_record_routes
 from siprouter.modules.rr.loose import direction_of
 from siprouter.modules.rr.rr_state import normalise_param, rr_state, set_rr_state
@@ -47,21 +48,38 @@ def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+_ADDRS: dict[tuple[str, str, int], SocketAddr] = {}
+
+
+def socket_addr(proto: str, host: str, port: int) -> SocketAddr:
+    """``SocketAddr(proto, host, port)``, shared: building a frozen dataclass
+    costs about a µs and record_route() / RRApi.fix_record_route() run per
+    INVITE.  Immutable, so one object per address serves every message."""
+    key = (proto, host, port)
+    addr = _ADDRS.get(key)
+    if addr is None:
+        if len(_ADDRS) >= 1024:       # addresses come from the config and rcv: few
+            _ADDRS.clear()
+        addr = _ADDRS[key] = SocketAddr(proto, host, port)
+    return addr
+
+
 def inbound_socket(ctx: Any) -> SocketAddr | None:
     """The advertised address of the socket the request arrived on."""
     rcv = ctx.msg.rcv
     if rcv is None:
         return None
     proto = rcv.proto.lower()
+    dst_ip = rcv.dst_ip
+    dst_port = rcv.dst_port
     for sock in getattr(ctx.env, "listen", None) or ():
-        if sock.proto.lower() == proto and sock.ip == rcv.dst_ip and sock.port == rcv.dst_port:
-            return SocketAddr(proto, sock.via_host, sock.via_port)
-    return SocketAddr(proto, _bracket(rcv.dst_ip), rcv.dst_port)
+        if sock.ip == dst_ip and sock.port == dst_port and sock.proto.lower() == proto:
+            return socket_addr(proto, sock.via_host, sock.via_port)
+    return socket_addr(proto, _bracket(dst_ip), dst_port)
 
 
 def _outgoing_proto(msg: Any) -> str | None:
     """Protocol the request will leave with, from $du or the R-URI (None: unknown)."""
-    from siprouter.core.sip import parse_uri  # core layer, imported lazily
     target = msg.dst_uri or msg.uri
     try:
         uri = parse_uri(target) if isinstance(target, str) else target
@@ -91,17 +109,18 @@ def outbound_socket(ctx: Any, inbound: SocketAddr) -> SocketAddr:
     if not candidates:
         return inbound
     s = candidates[0]
-    return SocketAddr(proto, s.via_host, s.via_port)
+    return socket_addr(proto, s.via_host, s.via_port)
 
 
 def _from_tag(ctx: Any) -> str | None:
     """The tag to put in ftag: the From tag, or the To tag for upstream in-dialog requests."""
     msg = ctx.msg
-    state = rr_state(msg)
-    ftag = msg.from_.tag if msg.from_ is not None else None
-    if msg.to is not None and msg.to.tag and state["routed_params"] is not None:
-        if direction_of(msg) == "upstream":
-            return msg.to.tag
+    frm = msg.from_
+    ftag = frm.tag if frm is not None else None
+    if rr_state(msg)["routed_params"] is not None:   # (None for every initial request)
+        to = msg.to
+        if to is not None and to.tag and direction_of(msg) == "upstream":
+            return to.tag
     return ftag
 
 
@@ -132,9 +151,14 @@ def build_rr(part: dict[str, Any], extra_params: str, cfg: RRConfig) -> str:
             f"{lr}{ftag}{params}>")
 
 
-def _insert(ctx: Any, parts: list[dict[str, Any]], cfg: RRConfig) -> int:
-    pending = rr_state(ctx.msg)["params"]  # from add_rr_param() before us
-    parts = [{**p, "params": p.get("params", "") + pending} for p in parts]
+def _insert(ctx: Any, parts: list[dict[str, Any]], cfg: RRConfig, pending: str | None = None) -> int:
+    """Put the Record-Routes built from ``parts`` on top; ``pending``: the
+    add_rr_param() text of the rr state when the caller has it at hand."""
+    if pending is None:
+        pending = rr_state(ctx.msg)["params"]  # from add_rr_param() before us
+    if pending:
+        parts = [{**p, "params": p.get("params", "") + pending} for p in parts]
+    # (else the callers' fresh part dicts are kept as they are: nobody else has them)
     prepend_record_routes(ctx.msg, [build_rr(p, "", cfg) for p in parts])
     set_rr_state(ctx.msg, added=len(parts), parts=parts, params="")
     return 1
@@ -149,16 +173,22 @@ def record_route(ctx: Any, cfg: RRConfig, params: str = "") -> int:
     inbound = inbound_socket(ctx)
     if inbound is None:
         return -1
-    common = {"kind": "socket", "scheme": _scheme(ctx, cfg), "user": _username(ctx, cfg),
+    common = {"kind": "socket", "scheme": _scheme(ctx, cfg),
+              "user": _username(ctx, cfg) if cfg.add_username else "",
               "ftag": _from_tag(ctx) if cfg.append_fromtag else None,
-              "params": normalise_param(params)}
-    outbound = outbound_socket(ctx, inbound) if cfg.enable_double_rr else inbound
-    if cfg.enable_double_rr == 2 or (cfg.enable_double_rr and outbound != inbound):
+              "params": normalise_param(params) if params else ""}
+    double = cfg.enable_double_rr
+    outbound = outbound_socket(ctx, inbound) if double else inbound
+    # (socket_addr() shares the objects: identity answers the usual case
+    # without the dataclass __eq__)
+    if double == 2 or (double and outbound is not inbound and outbound != inbound):
         parts = [{**common, "socket": outbound, "r2": True},
                  {**common, "socket": inbound, "r2": True}]
     else:
-        parts = [{**common, "socket": inbound, "r2": False}]
-    return _insert(ctx, parts, cfg)
+        common["socket"] = inbound          # (common is ours: no copy needed)
+        common["r2"] = False
+        parts = [common]
+    return _insert(ctx, parts, cfg, state["params"])
 
 
 def record_route_preset(ctx: Any, cfg: RRConfig, address: str, address2: str | None = None) -> int:

@@ -47,6 +47,7 @@ class SL:
     def __init__(self, env: Any) -> None:
         self.env = env
         self.prefix = tag_prefix(env)
+        self._tag_start = self.prefix + "-"    # what our To-tags start with
         self._sip = None
 
     def sip(self) -> Any:
@@ -67,7 +68,7 @@ class SL:
 
     def is_our_tag(self, tag: str | None) -> bool:
         """True for a To-tag this server put into a stateless reply."""
-        return bool(tag) and tag.startswith(self.prefix + "-")
+        return bool(tag) and tag.startswith(self._tag_start)
 
     def send(self, request: Any, code: int, reason: str | None, env: Any = None) -> int:
         """Build and send a stateless reply; Kamailio codes: 1 sent, -1 not.
@@ -207,14 +208,17 @@ def send_reply_error(ctx: Any) -> int:
 
 @module.hook("request_in", priority=10)
 def absorb_ack(env: Any, request: Any) -> bool:
-    """Runs before request_route: True (consumed) for an ACK to our stateless reply."""
+    """Runs for every request before request_route: True (consumed) for an ACK
+    to our stateless reply, False otherwise."""
     if request.method != "ACK":
         return False
     st = _state
     if st is None:
         return False
-    to = request.to
-    if to is not None and st.is_our_tag(to.tag):
+    # is_our_tag() inlined, on the To tag read without building the To
+    # name-addr: this runs for every ACK (most are end-to-end, not ours)
+    tag = request.to_tag
+    if tag and tag.startswith(st._tag_start):
         _inc(getattr(env, "stats", None), "received_ACKs")
         return True
     return False

@@ -312,3 +312,16 @@ def test_unparseable_via_answered_400_to_source():
     sends = srv.handle_datagram(bad, rcv("127.0.0.1", 40005))
     assert sends and sends[0][0].startswith(b"SIP/2.0 400 ")
     assert (sends[0][1].host, sends[0][1].port) == ("127.0.0.1", 40005)
+
+
+def test_ack_absorbed_only_for_our_tag_prefix():
+    ran = []
+    srv, env, _ = make_server(lambda ctx: ran.append(ctx.msg.method) or 1)
+    ours = sl._state.prefix + "-abcd"
+    assert srv.handle_datagram(request("ACK", "sip:x@127.0.0.1", to_tag=ours), rcv()) == []
+    assert ran == [] and env.stats.get("sl", "received_ACKs") == 1
+    # the prefix alone, or without its dash, is not one of our tags
+    for tag in (sl._state.prefix, sl._state.prefix + "x"):
+        srv.handle_datagram(request("ACK", "sip:x@127.0.0.1", to_tag=tag), rcv())
+    srv.handle_datagram(request("ACK", "sip:x@127.0.0.1"), rcv())      # no To tag
+    assert ran == ["ACK", "ACK", "ACK"] and env.stats.get("sl", "received_ACKs") == 1

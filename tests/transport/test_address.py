@@ -90,3 +90,56 @@ def test_resolve_reads_etc_hosts(tmp_path, monkeypatch):
     d = r.resolve("sip:six.test")
     assert d.host == "::1" and d.af == socket.AF_INET6
     assert r.resolve("unknown.test") is None
+
+
+def test_resolve_text_answers_are_cached_for_literals_only(tmp_path, monkeypatch):
+    import importlib
+    r = importlib.import_module("siprouter.core.transport.resolve")
+    first = r.resolve("sip:bob@127.0.0.1:5090;transport=UDP")
+    assert first is r.resolve("sip:bob@127.0.0.1:5090;transport=UDP")   # shared, immutable
+    assert r.resolve("sip:bob@127.0.0.1:5090;transport=UDP", 5070).port == 5070
+    assert r.resolve("sip:bob@127.0.0.1:5090", transport="tcp").proto == "tcp"
+    assert r.resolve("sip:bob@localhost").host == "127.0.0.1"
+    # a name from /etc/hosts is read again when the file changes: never cached
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.5 moving.test\n")
+    monkeypatch.setattr(r, "HOSTS_FILE", str(hosts))
+    monkeypatch.setattr(r, "_hosts_stamp", (-1.0, -100.0))
+    assert r.resolve("sip:a@moving.test").host == "127.0.0.5"
+    hosts.write_text("127.0.0.6 moving.test\n")
+    monkeypatch.setattr(r, "_hosts_stamp", (-1.0, -100.0))
+    assert r.resolve("sip:a@moving.test").host == "127.0.0.6"
+    # Uri objects: the same rules through the other cache
+    from siprouter.core.sip import parse_uri
+    u = parse_uri("sip:a@moving.test:5070")
+    assert r.resolve(u).host == "127.0.0.6"
+    hosts.write_text("127.0.0.7 moving.test\n")
+    monkeypatch.setattr(r, "_hosts_stamp", (-1.0, -100.0))
+    assert r.resolve(u).host == "127.0.0.7"
+    lit = parse_uri("sip:a@127.0.0.1:5070;transport=tcp")
+    assert r.resolve(lit) is r.resolve(parse_uri("sip:a@127.0.0.1:5070;transport=tcp"))
+    assert r.resolve(lit).proto == "tcp"
+
+
+def test_transport_resolve_is_the_resolver():
+    from siprouter.core.transport import RecordingTransport
+    t = RecordingTransport()
+    d = t.resolve("sip:a@127.0.0.1:5090")
+    assert (d.proto, d.host, d.port) == ("udp", "127.0.0.1", 5090)
+    assert t.resolve("sip:a@10.0.0.1", 5070, "tcp").port == 5070
+
+
+def test_destination_by_via_rport_flag_and_stream_maddr():
+    # rport without a value (not filled in): like no rport at all
+    d = destination_by_via(Via.parse("SIP/2.0/UDP 10.0.0.1:5070;rport;received=127.0.0.2"))
+    assert (d.host, d.port) == ("127.0.0.2", 5070)
+    d = destination_by_via(Via.parse("SIP/2.0/UDP 10.0.0.1;rport"))
+    assert (d.host, d.port) == ("10.0.0.1", 5060)
+    # rport filled without received: the sent-by host with the rport port
+    d = destination_by_via(Via.parse("SIP/2.0/UDP 10.0.0.1:5070;rport=4000"))
+    assert (d.host, d.port) == ("10.0.0.1", 4000)
+    # maddr is ignored on stream transports
+    d = destination_by_via(Via.parse("SIP/2.0/TCP 10.0.0.1:5070;maddr=127.0.0.3"), conn_id=7)
+    assert (d.proto, d.host, d.port, d.conn_id) == ("tcp", "10.0.0.1", 5070, 7)
+    d = destination_by_via(Via.parse("SIP/2.0/UDP localhost:5070"))
+    assert (d.host, d.port) == ("127.0.0.1", 5070)

@@ -90,3 +90,17 @@ def test_declaration():
     specs["mf_process_maxfwd_header"].fixup([FixedArg(Arg.IGP, "10", 10)])
     assert maxfwd.module.params["max_limit"].default == 70
     assert maxfwd.siprouter_module() is maxfwd.module
+
+
+def test_decrement_marks_the_hop_counted(make_ctx, invite):
+    """tm's relay and forward() read this flag instead of re-reading the bytes."""
+    ctx = make_ctx()
+    assert processing.process_maxfwd(ctx, 10) == 1
+    assert ctx.msg.attrs.get(processing.PROCESSED) is True
+    ctx = make_ctx(with_mf(invite, None))
+    assert processing.process_maxfwd(ctx, 10) == 2        # added: forwarded as is (Kamailio)
+    assert ctx.msg.attrs.get(processing.PROCESSED) is True
+    for data, rc in ((with_mf(invite, "0"), -1), (with_mf(invite, "abc"), -2)):
+        ctx = make_ctx(data)
+        assert processing.process_maxfwd(ctx, 10) == rc
+        assert processing.PROCESSED not in ctx.msg.attrs   # nothing decremented

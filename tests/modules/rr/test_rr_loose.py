@@ -168,3 +168,35 @@ def test_direction_fixup_rejects_bad_literal():
     spec.fixup([FixedArg(Arg.STR, '"upstream"', "upstream")], None)
     with pytest.raises(FixupError):
         spec.fixup([FixedArg(Arg.STR, '"up"', "up")], None)
+
+
+def test_initial_request_leaves_no_rr_state():
+    msg = request()
+    assert rr.w_loose_route(ctx_for(msg)) == -1
+    assert rr.w_check_route_param(ctx_for(msg), regex("ftag")) == -1
+    assert msg.attrs.get("rr") is None
+
+
+def test_routed_params_reset_by_a_later_loose_route():
+    msg = request("BYE", to_tag="t1", routes=[OURS, "<sip:next.example.com;lr>"])
+    ctx = ctx_for(msg)
+    assert rr.w_loose_route(ctx) == 1
+    assert rr.w_check_route_param(ctx, regex("nat=yes")) == 1
+    # the Route set left is not ours: a second run consumes nothing
+    assert rr.w_loose_route(ctx) == 1
+    assert rr.w_check_route_param(ctx, regex("nat=yes")) == -1
+
+
+def test_route_without_lr_param_names_is_strict_case_insensitively():
+    msg = request("BYE", to_tag="t1", routes=[OURS, "<sip:next.example.com;LR>"])
+    assert rr.w_loose_route(ctx_for(msg)) == 1
+    assert msg.dst_uri == "sip:next.example.com;LR"     # lr found: loose next hop
+
+
+def test_strict_check_reads_the_current_ruri():
+    # the R-URI is ours only after the script changed it: strict routing applies
+    msg = request("BYE", to_tag="t1",
+                  routes=["<sip:edge.example.org>", "<sip:uas.example.com;lr>"])
+    msg.uri = "sip:192.0.2.10:5060;ftag=f1"
+    assert rr.w_loose_route(ctx_for(msg)) == 1
+    assert str(msg.uri) == "sip:edge.example.org"        # next hop strict as well

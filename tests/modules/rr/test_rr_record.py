@@ -198,3 +198,18 @@ def test_rr_uses_socket_address_when_nothing_is_advertised(monkeypatch):
     msg.rcv = ReceiveInfo("udp", "10.0.0.1", 5070, "127.0.0.1", 5062, socket.AF_INET)
     rr.w_record_route(ctx_for(msg))
     assert rrs(msg) == ["<sip:127.0.0.1:5062;lr;ftag=f1>"]
+
+
+def test_outgoing_transport_from_du_and_changed_ruri():
+    msg = request()
+    msg.dst_uri = "sip:10.0.0.7:5060;transport=TCP"      # $du wins over the R-URI
+    rr.w_record_route(ctx_for(msg))
+    assert rrs(msg)[0] == "<sip:192.0.2.10:5060;transport=tcp;r2=on;lr;ftag=f1>"
+    msg = request()
+    msg.dst_uri = "sip:[broken"                          # unparsable $du: single RR
+    rr.w_record_route(ctx_for(msg))
+    assert rrs(msg) == ["<sip:192.0.2.10:5060;lr;ftag=f1>"]
+    msg = request()
+    msg.uri.params["transport"] = "tcp"                 # the R-URI changed in place
+    rr.w_record_route(ctx_for(msg))
+    assert len(rrs(msg)) == 2

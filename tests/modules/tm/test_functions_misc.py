@@ -197,6 +197,21 @@ def test_max_forwards_not_decremented_twice(h):
     assert h2.requests("INVITE")[0].max_forwards == 69
 
 
+def test_max_forwards_added_by_the_script_is_relayed_as_added(h):
+    """mf_process_maxfwd_header() on a request without Max-Forwards adds one with
+    its limit; Kamailio relays that value, so tm must not decrement it (regression)."""
+    from siprouter.core.sip import parse_message
+    from siprouter.modules.maxfwd import processing
+    base = invite()
+    msg = parse_message(base.to_bytes().replace(b"Max-Forwards: 70\r\n", b""))
+    msg.rcv = base.rcv
+    assert msg.max_forwards is None
+    ctx = h.ctx(msg)
+    assert processing.process_maxfwd(ctx, 10) == 2
+    F.t_relay(ctx)
+    assert h.requests("INVITE")[0].max_forwards == 10
+
+
 def test_path_becomes_route_for_branch(h):
     msg = invite()
     msg.attrs["branches"] = [{"uri": "sip:c@10.9.9.9", "dst_uri": "sip:127.0.0.1:5085",
