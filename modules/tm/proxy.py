@@ -58,6 +58,10 @@ RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
 CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
 
 
+#: set in a received reply's attrs once tm relayed it upstream (reply_in counts the rest
+#: as absorbed)
+RELAYED = "tm.relayed"
+
 #: msg.attrs keys a script sets before the transaction exists (see _apply_presets)
 _PRESET_KEYS = frozenset(("tm.on_failure", "tm.on_reply", "tm.on_branch", "tm.on_branch_failure",
                           "tm.fr", "tm.retr", "tm.no_auto_100"))
@@ -464,6 +468,7 @@ class TmCore:
         if status >= 200 and txn.final_sent:
             if 200 <= status < 300 and txn.is_invite and relayed:
                 # another 2xx (other branch or retransmission): always forwarded (§16.7 step 5)
+                reply.attrs[RELAYED] = True
                 self.stats.inc("rpl_relayed")
                 self.stats.inc("rpl_sent")
                 return self._send_reply_wire(txn.uas_request, reply)
@@ -473,7 +478,11 @@ class TmCore:
         except ReplyRefused:
             return False
         txn.uas_reply = reply
-        self.stats.inc("rpl_relayed" if relayed else "rpl_generated")
+        if relayed:
+            reply.attrs[RELAYED] = True
+            self.stats.inc("rpl_relayed")
+        else:
+            self.stats.inc("rpl_generated")
         if status >= 200:
             self.stats.final(status)
         self._uas_actions(txn, actions)
@@ -760,13 +769,11 @@ class TmCore:
                 return True
             if branch.ctxn is None:
                 return True
-            stats = self.stats
-            before = stats.relayed_or_absorbed
             ctxn = branch.ctxn
             self._branch_actions(txn, branch, ctxn.response_received(reply.status, self._now()),
                                  reply)
-            if stats.relayed_or_absorbed == before:
-                self.stats.inc("rpl_absorbed")
+            if not reply.attrs.get(RELAYED):
+                self.stats.inc("rpl_absorbed")     # neither relayed nor used now
             if ctxn.last_status >= 200 and branch.request is not None and \
                     (ctxn.last_status < 300 or not ctxn.invite or branch.ack_data is not None):
                 # a real final reply: no CANCEL can follow and the ACK (non-2xx) is built;

@@ -8,6 +8,7 @@ tm/tmx statistics so dashboards read the same.  Values live in the core's
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 STATS: dict[str, str] = {
@@ -28,27 +29,21 @@ STATS: dict[str, str] = {
 }
 
 
-#: the events that mean "a received reply was used" (see ``relayed_or_absorbed``)
-_USED = frozenset(("rpl_relayed", "rpl_absorbed"))
 #: computed from the table, not counted
 _GAUGES = frozenset(("inuse_transactions", "active_transactions"))
 
 
 class TmStats:
-    """Counts into ``env.stats`` under module "tm" (one call per event).
+    """Counts into ``env.stats`` under module "tm".
 
-    ``local`` reads the values back as a dict (tests, ``tm.stats`` RPC).  In a
-    bare test env whose Stats object does not know tm's names, the counts stay
-    in a private dict instead.  ``relayed_or_absorbed`` counts the
-    ``rpl_relayed`` and ``rpl_absorbed`` events, so the reply path can tell
-    whether a reply was used without reading the counters back.
+    ``inc(name, n=1)`` is the core Stats' own ``inc`` with the module name
+    bound (one call per event, no wrapper frame).  ``local`` reads the values
+    back as a dict (tests, ``tm.stats`` RPC).  In a bare test env whose Stats
+    object does not know tm's names, the counts stay in a private dict.
     """
-
-    __slots__ = ("module", "_stats", "_own", "relayed_or_absorbed")
 
     def __init__(self, env: Any, module: str = "tm") -> None:
         self.module = module
-        self.relayed_or_absorbed = 0
         self._own: dict[str, int] = {name: 0 for name in STATS}
         stats = getattr(env, "stats", None) if env is not None else None
         if stats is not None:
@@ -57,16 +52,13 @@ class TmStats:
             except Exception:
                 stats = None
         self._stats = stats
+        if stats is not None:
+            self.inc = functools.partial(stats.inc, module)   # type: ignore[method-assign]
 
     def inc(self, name: str, n: int = 1) -> None:
-        """Add ``n`` to counter ``name`` (any thread)."""
-        if name in _USED:
-            self.relayed_or_absorbed += n
-        stats = self._stats
-        if stats is None:
-            self._own[name] = self._own.get(name, 0) + n
-        else:
-            stats.inc(self.module, name, n)
+        """Add ``n`` to counter ``name`` (any thread); replaced per instance when
+        the core's Stats knows tm's names."""
+        self._own[name] = self._own.get(name, 0) + n
 
     @property
     def local(self) -> dict[str, int]:
