@@ -24,6 +24,7 @@ Rules worth knowing (they differ from Kamailio on purpose, see modules/async/REA
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -36,6 +37,17 @@ log = structlog.get_logger("siprouter.core.async_workers")
 DEFAULT_GROUP = "default"
 DEFAULT_QUEUE_SIZE = 4096
 DEFAULT_BLOCK_TIMEOUT = 1.0
+# Longest time a thread that wants the GIL waits before the holder must hand it
+# over (Python's default: 5 ms).  With worker threads, the event loop thread and
+# the workers hand the GIL to each other on every task, resume and send; at 5 ms
+# a busy thread keeps a woken one (or the loop) waiting up to 5 ms per waiter,
+# and with 6 workers and the loop such waits chained into 15-60 ms loop stalls
+# and task dispatches (bench/async at 300 calls/s: loop stalls over 15 ms went
+# from ~90 to ~2 per 10 s run at 0.2 ms).  Not lower than 1 ms: with the CPU
+# shared with another busy process, 0.2 ms made each call hand the GIL over so
+# often that a holder preempted by the OS stalled everyone (SIPp p99 of the
+# task path 104 ms against 8-12 ms at 1 and 5 ms, same load).
+GIL_SWITCH_INTERVAL = 0.001
 _STOP = object()  # queue sentinel: one per worker thread at stop()
 
 _local = threading.local()
@@ -81,6 +93,18 @@ def after_current_task(fn: Callable[[], Any]) -> None:
     _local.after.append(fn)
 
 
+def shorten_switch_interval(seconds: float = GIL_SWITCH_INTERVAL) -> float:
+    """Lower Python's GIL switch interval to ``seconds`` (never raise it); returns the value in force.
+
+    Runs when a worker pool starts its threads: only then do threads compete
+    for the GIL (see ``GIL_SWITCH_INTERVAL``).  A smaller value someone set
+    on purpose (embedding, tests) is kept.
+    """
+    if sys.getswitchinterval() > seconds:
+        sys.setswitchinterval(seconds)
+    return sys.getswitchinterval()
+
+
 def loop_thread_check(env: Any) -> Callable[[], bool]:
     """A callable telling whether the caller runs on ``env``'s event loop thread.
 
@@ -122,8 +146,14 @@ class WorkerGroup:
 
     # -- life cycle ------------------------------------------------------------
     def start(self) -> None:
-        """Start the worker threads (daemon threads: a hung task cannot keep the process up)."""
+        """Start the worker threads (daemon threads: a hung task cannot keep the process up).
+
+        Also shortens the GIL switch interval (``shorten_switch_interval``) when
+        there are threads to start.
+        """
         self._accepting = True
+        if self.cfg.workers > 0:
+            shorten_switch_interval()
         for i in range(self.cfg.workers):
             t = threading.Thread(target=self._worker_main, name=f"{self._prefix}-{self.name}-{i}",
                                  daemon=True)
@@ -152,13 +182,17 @@ class WorkerGroup:
         return ok
 
     # -- dispatch --------------------------------------------------------------
-    def submit(self, fn: Callable[[], Any]) -> bool:
-        """Queue ``fn``; False when the group is stopped or the queue stays full (never hangs the loop)."""
+    def submit(self, fn: Callable[[], Any], *, wait: bool = True) -> bool:
+        """Queue ``fn``; False when the group is stopped or the queue stays full (never hangs the loop).
+
+        ``wait=False`` fails at once on a full queue, like a ``nonblock``
+        group (for callers that must not stall, e.g. a timer thread).
+        """
         if not self._accepting or not self._threads:
             self._count_reject()
             return False
         try:
-            if self.cfg.nonblock or self._is_loop_thread():
+            if not wait or self.cfg.nonblock or self._is_loop_thread():
                 self._queue.put_nowait(fn)
             else:
                 self._queue.put(fn, timeout=self._block_timeout)
@@ -271,13 +305,14 @@ class WorkerGroups:
         self._started = False
         return ok
 
-    def submit(self, group: str, fn: Callable[[], Any]) -> bool:
-        """Queue ``fn`` on ``group``; False for an unknown group or a full/stopped queue."""
+    def submit(self, group: str, fn: Callable[[], Any], *, wait: bool = True) -> bool:
+        """Queue ``fn`` on ``group``; False for an unknown group or a full/stopped queue
+        (``wait=False``: full means fail at once, see :meth:`WorkerGroup.submit`)."""
         g = self._groups.get(group.lower())
         if g is None:
             log.warning("async task refused: no such worker group", group=group)
             return False
-        return g.submit(fn)
+        return g.submit(fn, wait=wait)
 
     def stats(self) -> dict[str, dict[str, int]]:
         """``{group: counters}`` (see :meth:`WorkerGroup.stats`)."""

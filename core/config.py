@@ -288,6 +288,14 @@ CORE_PARAMS: tuple[CoreParam, ...] = (
                   "the start-up objects are frozen out of collection first. Python's default "
                   "(700) makes full collections of a heap holding seconds of calls stall the "
                   "loop for 100+ ms. 0 keeps Python's settings."),
+    CoreParam("gc_interval_ms", int, 20, min=0, max=1000,
+              doc="With `gc_threshold` > 0: every this many ms the event loop runs the "
+                  "collection that is due: young objects each time, the middle generation "
+                  "every 5th time, a full collection every 3000th (once a minute at 20 ms), so "
+                  "each pause stays at 0.2-3 ms instead of 20-250 ms once per `gc_threshold` "
+                  "allocations. `gc_threshold` then only bounds bursts between two ticks. "
+                  "0: collections happen only at `gc_threshold` (middle every 50, full every "
+                  "5000)."),
 )
 CORE_PARAM_INDEX = {p.name: p for p in CORE_PARAMS}
 

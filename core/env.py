@@ -72,6 +72,10 @@ def listen_socket(addr: "ListenAddr") -> ListenSocket:
                         addr.advertise_host or addr.ip, addr.advertise_port or addr.port)
 
 
+def _noop(*_args: Any) -> None:
+    """The callback of a timer handle that already ran or was cancelled."""
+
+
 class TimerHandle:
     """A cancellable timer; ``cancel()`` is safe from any thread and idempotent."""
 
@@ -94,6 +98,10 @@ class TimerHandle:
             inner = self._inner
         if inner is None:
             return
+        # the loop's handle refers back to us (its callback is our _run): drop
+        # the link so neither waits for the cyclic GC
+        self._inner = None
+        self.fn, self.args = _noop, ()
         # Event-loop timer handles are not thread-safe (uvloop's crash when a
         # worker thread cancels one): off the loop thread, cancel on the loop.
         # ``cancelled`` above already keeps the callback from running.
@@ -113,8 +121,14 @@ class TimerHandle:
             inner.cancel()
 
     def _run(self) -> None:
+        fn, args = self.fn, self.args
+        # ran once: break the cycle with the loop's handle (whose callback is
+        # this method) and drop the callback's references (e.g. tm's
+        # transaction), so reference counting frees them now, not a GC pass
+        self._inner = None
+        self.fn, self.args = _noop, ()
         if not self.cancelled:
-            self.fn(*self.args)
+            fn(*args)
 
     def __lt__(self, other: "TimerHandle") -> bool:  # heap order in ManualClock
         return self.when < other.when

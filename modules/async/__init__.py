@@ -71,6 +71,21 @@ def rpc_stats(*_args: Any) -> dict:
     return eng.stats() if eng is not None else {}
 
 
+@module.rpc("latency", doc="How late resumed routes started, per kind (timer, ms, task): "
+                            "n, min/p50/p99/max ms against suspend time + delay. "
+                            "Param \"reset\" returns the figures and starts over.")
+def rpc_latency(*args: Any) -> dict:
+    """RPC (loop thread): the latency summaries; ``reset`` as first param clears them after."""
+    eng = runtime.engine
+    if eng is None:
+        return {}
+    out = {kind: h.summary() for kind, h in eng.latency.items()}
+    if args and str(args[0]).lower() == "reset":
+        for h in eng.latency.values():
+            h.reset()
+    return out
+
+
 @hookimpl
 def siprouter_module():
     return module

@@ -5,11 +5,13 @@ until ``destroy``.  Route functions call :meth:`AsyncEngine.suspend`; timers and
 worker threads call back into it.
 
 What:
-* timers are precise handles (``env.call_later``), not Kamailio's one-second
-  slot ring; when one fires (on the loop thread) the resume is handed to the
-  module's own pool of ``workers`` threads (seconds functions) or to the core
-  async worker group ``default`` (ms functions, like Kamailio) — the loop never
-  runs a route on a resume;
+* timers are precise (the module's own timer thread, ``timer.py``; with a
+  fake clock ``env.call_later``), not Kamailio's one-second slot ring; when
+  one fires the resume is handed to the module's own pool of ``workers``
+  threads (seconds functions) or to the core async worker group ``default``
+  (ms functions, like Kamailio) — the loop never runs a route on a resume;
+* how late each resumed route started is kept per kind (``latency.py``,
+  RPC ``async.latency``);
 * a resume calls ``tm.t_continue(index, label, run)``; tm builds the faked
   FAILURE-route context, takes the T's lock and sends 500 if the route neither
   relayed nor replied;
@@ -24,7 +26,9 @@ from typing import Any, Callable
 
 from siprouter.core.async_workers import DEFAULT_GROUP, GroupConfig, WorkerGroup
 
+from .latency import LatencyHistogram
 from .pending import PendingResume, PendingTable
+from .timer import ResumeTimer
 
 MS_QUEUE_LIMIT = 10000       # Kamailio refuses the 10,000th queued ms item
 TIMER_POOL_QUEUE = 1 << 20   # timer resumes are never refused for lack of room
@@ -61,11 +65,20 @@ class AsyncEngine:
             self._pool = WorkerGroup(GroupConfig("async-timer", workers, nonblock=True,
                                                  queue_size=TIMER_POOL_QUEUE),
                                      thread_prefix="async-mod", expose_name=False)
+        # due resumes (timer, ms) start from this thread when a real loop runs
+        # the server; with a fake clock (tests) env.call_later keeps time
+        self._timer = ResumeTimer(env.now, self._fire)
         self._lock = threading.Lock()
         self.counters = {"suspended": 0, "resumed": 0, "expired": 0, "canceled": 0,
                          "failed": 0, "shutdown_replied": 0, "tasks_data": 0}
         self.stopping = False
         self.peak = 0               # most transactions waiting for a resume at once
+        # lateness of resumed routes per kind, measured when the route starts
+        # (task: dispatch latency; timer/ms: resume error against suspend + delay)
+        # ("fire": how late the timer thread handed timer and ms resumes to a
+        # worker - the part of their lateness that is not the worker hand-off's)
+        self.latency = {"timer": LatencyHistogram(), "ms": LatencyHistogram(),
+                        "task": LatencyHistogram(), "fire": LatencyHistogram()}
 
     # -- life cycle ------------------------------------------------------------
     def start(self) -> None:
@@ -76,8 +89,10 @@ class AsyncEngine:
         """Answer every still-suspended T with 503, then stop the timer threads."""
         self.answer_pending()
         st = self.stats()
-        self.log.info("async: stats at shutdown", **{k: v for k, v in st.items()
-                                                      if not isinstance(v, dict) and v is not None})
+        fields = {k: v for k, v in st.items() if not isinstance(v, dict) and v is not None}
+        fields.update(self.latency_fields())
+        self.log.info("async: stats at shutdown", **fields)
+        self._timer.stop()
         if self._pool is not None:
             self._pool.stop(timeout)
 
@@ -118,6 +133,18 @@ class AsyncEngine:
         out["timer_pool"] = self._pool.stats() if self._pool is not None else None
         workers = getattr(self.env, "workers", None)
         out["groups"] = workers.stats() if workers is not None else {}
+        out["latency"] = {kind: h.summary() for kind, h in self.latency.items()}
+        return out
+
+    def latency_fields(self) -> dict[str, Any]:
+        """Flat ``{kind_p50_ms: …, kind_p99_ms: …, kind_max_ms: …, kind_n: …}`` for log lines
+        (only the kinds that ran; ``task`` values are the dispatch latency)."""
+        out: dict[str, Any] = {}
+        for kind, h in self.latency.items():
+            s = h.summary()
+            if s["n"]:
+                for k in ("n", "min_ms", "p50_ms", "p99_ms", "max_ms"):
+                    out[f"late_{kind}_{k}"] = s[k]
         return out
 
     # -- suspend ---------------------------------------------------------------
@@ -173,7 +200,7 @@ class AsyncEngine:
             self.log.error("async: failed to suspend the processing", call_id=call_id_of(ctx), rc=res)
             return -1
         p = PendingResume(ident[0], ident[1], kind, route_run, call_id_of(ctx), group,
-                          txn_ref=txn)
+                          txn_ref=txn, due=self.env.now() + delay)
         self.table.add(p)
         self._count("suspended")
         now = len(self.table)
@@ -181,6 +208,12 @@ class AsyncEngine:
             self.peak = now
         if kind == "task":
             if not self._submit_core(p, group or DEFAULT_GROUP):
+                return self._undo(p, ctx)
+        elif getattr(self.env, "loop", None) is not None:
+            # real time: our own timer thread, not the (busy) event loop - see timer.py
+            try:
+                self._timer.schedule(p.due, p)
+            except RuntimeError:        # timer stopped: shutting down under our feet
                 return self._undo(p, ctx)
         else:
             p.handle = self.env.call_later(delay, self._fire, p)
@@ -191,22 +224,27 @@ class AsyncEngine:
         if self.table.claim(p):
             self.tm.t_cancel_suspend(p.index, p.label)
             self._count("suspended", -1)
-        self.log.error("async: task queue refused the resume; suspension revoked",
-                       call_id=p.call_id, group=p.group)
+        self.log.error("async: task queue or timer refused the resume; suspension revoked",
+                       call_id=p.call_id, group=p.group, kind=p.kind)
         return -1
 
-    def _submit_core(self, p: PendingResume, group: str) -> bool:
+    def _submit_core(self, p: PendingResume, group: str, *, wait: bool = True) -> bool:
+        """Queue the resume on a core group; ``wait=False``: never wait for room (timer thread)."""
         workers = getattr(self.env, "workers", None)
         if workers is None:
             return False
+        if not wait:
+            return bool(workers.submit(group, lambda: self.resume(p), wait=False))
         return bool(workers.submit(group, lambda: self.resume(p)))
 
     # -- resume ----------------------------------------------------------------
     def _fire(self, p: PendingResume) -> None:
-        """Timer callback (loop thread): hand the resume to a worker thread."""
+        """Timer callback (the module's timer thread, or the loop thread with a fake
+        clock): hand the resume to a worker thread, never waiting for queue room."""
         if not self.table.mark_queued(p):
             return
-        ok = p.kind == "ms" and self._submit_core(p, DEFAULT_GROUP)
+        self.latency["fire"].add(self.env.now() - p.due)
+        ok = p.kind == "ms" and self._submit_core(p, DEFAULT_GROUP, wait=False)
         if not ok and self._pool is not None:
             # seconds functions, or an ms resume the core group had no room for:
             # the module's own pool (its queue is practically unbounded) takes it
@@ -225,6 +263,7 @@ class AsyncEngine:
         def run(ctx: Any) -> int:
             nonlocal ran
             ran = True
+            self.latency[p.kind].add(self.env.now() - p.due)
             try:
                 return p.run(ctx)
             except Exception:  # noqa: BLE001 — tm answers 500; the worker must survive

@@ -36,6 +36,7 @@ class PendingResume:
     handle: Any = None                         # timer handle while SCHEDULED
     state: PendingState = PendingState.SCHEDULED
     txn_ref: Any = field(default=None, repr=False)
+    due: float = 0.0                           # env.now() when the route should start
 
     @property
     def key(self) -> tuple[int, int]:
