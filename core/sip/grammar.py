@@ -13,6 +13,25 @@ import re
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 
+#: "5060" -> 5060 for the decimal texts of ports, Content-Length and CSeq
+#: numbers seen so far (bounded).  These repeat (5060 in nearly every Via and
+#: URI, the usual body sizes, small CSeq numbers), and a dict hit costs far
+#: less than int(); used by the fast paths as ``NUMBERS[text]`` with
+#: ``number_of(text)`` on a KeyError.
+NUMBERS: dict[str, int] = {}
+
+
+def number_of(text: str) -> int:
+    """``int(text)`` for a text of ASCII digits, remembered in NUMBERS.
+
+    Called by the fast paths on a NUMBERS miss; the caller has checked the
+    characters and checks the range.
+    """
+    value = int(text)
+    if len(NUMBERS) < 4096 and len(text) < 12:
+        NUMBERS[text] = value
+    return value
+
 
 def is_token(text: str) -> bool:
     """True when *text* is a non-empty RFC 3261 token.

@@ -28,22 +28,29 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .cseq import CSeq
+from .cseq import CSeq, line_match as cseq_line_match
 from .grammar import is_token
 from .headers import COMMA_SPLIT, canonical_name, header_key, split_commas
 from .nameaddr import NameAddr, from_usual_match, parse_nameaddr_list
+from .nameaddr import line_match as nameaddr_line_match
+from .params import plain_params
 from .receive import ReceiveInfo
 from .uri import Uri, parse_uri
-from .via import Via, parse_via_list
+from .via import Via, vias_of_line
 
 _Match = re.Match
+_new = object.__new__
+_tuple_new = tuple.__new__
 _SHARED_KEYS = frozenset(("cseq", "from", "to"))
 _IMMUTABLE = frozenset((CSeq, _Match))
 
 
 def line_value(line: str) -> str:
     """The value of a header line: text after the first colon, unfolded, stripped."""
-    value = line[line.find(":") + 1:]
+    # (partition: one call instead of find + slice)
+    _, colon, value = line.partition(":")
+    if not colon:
+        value = line                      # no colon: the whole line, as ever
     if "\n" in value:
         # CRLF + LWS (folding) is equivalent to one SP (RFC 3261 §7.3.1)
         value = " ".join(part.strip() for part in value.split("\n"))
@@ -201,9 +208,17 @@ class SipMessage:
     def remove_header(self, name: str) -> int:
         """Remove every field called *name*; return how many were removed."""
         key = header_key(name)
-        n = self._keys.count(key)
-        if n:
-            pairs = [(k, line) for k, line in zip(self._keys, self._lines) if k != key]
+        keys = self._keys
+        n = keys.count(key)
+        if n == 1:
+            # the usual single field: delete in place (the lists belong to
+            # this message; copy() copies them)
+            pos = keys.index(key)
+            del keys[pos]
+            del self._lines[pos]
+            self._changed()
+        elif n:
+            pairs = [(k, line) for k, line in zip(keys, self._lines) if k != key]
             self._keys = [k for k, _ in pairs]
             self._lines = [line for _, line in pairs]
             self._changed()
@@ -294,13 +309,13 @@ class SipMessage:
         vias = self._cache.get("vias")
         if vias is None:
             lines = self._lines
-            vias = []
-            for i in self._positions("via"):
-                value = line_value(lines[i])
-                if "," in value:
-                    vias.extend(parse_via_list(value))
-                else:
-                    vias.append(Via.parse(value))
+            keys = self._keys
+            if keys.count("via") == 1:        # (the usual case: one scan less)
+                vias = vias_of_line(lines[keys.index("via")])
+            else:
+                vias = []
+                for i in self._positions("via"):
+                    vias += vias_of_line(lines[i])
             self._cache["vias"] = vias
         return vias
 
@@ -319,7 +334,7 @@ class SipMessage:
             line = self._lines[self._keys.index("call-id")]
         except ValueError:
             return None
-        return line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line)
+        return line.partition(":")[2].strip() if "\n" not in line else line_value(line)
 
     @property
     def cseq(self) -> CSeq | None:
@@ -328,7 +343,13 @@ class SipMessage:
         if "cseq" in cache:
             return cache["cseq"]
         keys = self._keys
-        value = CSeq.parse(line_value(self._lines[keys.index("cseq")])) if "cseq" in keys else None
+        if "cseq" in keys:
+            line = self._lines[keys.index("cseq")]
+            m = cseq_line_match(line)         # the usual "CSeq: 1 INVITE" line
+            value = _tuple_new(CSeq, (int(m[1]), m[2])) if m is not None \
+                else CSeq.parse(line_value(line))
+        else:
+            value = None
         cache["cseq"] = value
         return value
 
@@ -340,8 +361,13 @@ class SipMessage:
                 value = cache[key] = from_usual_match(value, where)
             return value
         keys = self._keys
-        value = NameAddr.parse(line_value(self._lines[keys.index(key)]), where) \
-            if key in keys else None
+        if key in keys:
+            line = self._lines[keys.index(key)]
+            m = nameaddr_line_match(line)     # the usual shape, as the parser does
+            value = from_usual_match(m, where) if m is not None \
+                else NameAddr.parse(line_value(line), where)
+        else:
+            value = None
         cache[key] = value
         return value
 
@@ -353,9 +379,18 @@ class SipMessage:
         cls = value.__class__
         if cls is NameAddr:               # built already: no method call
             return value
-        if cls is _Match:                 # validated by the parser: build it
-            value = cache["from"] = from_usual_match(value, "From")
-            return value
+        if cls is _Match:
+            # validated by the parser: build it here (nameaddr.from_usual_match
+            # inlined -- read for nearly every message)
+            quoted, plain, uri_text, tag, params = value.groups()
+            na = _new(NameAddr)
+            na._uri = None
+            na.display = quoted if quoted is not None else (plain.strip() or None)
+            na.uri_text = uri_text
+            na.params = {"tag": tag} if tag is not None else \
+                (plain_params(params[1:]) if params else {})
+            cache["from"] = na
+            return na
         return self._nameaddr("from", "From")
 
     @property
@@ -367,8 +402,16 @@ class SipMessage:
         if cls is NameAddr:
             return value
         if cls is _Match:
-            value = cache["to"] = from_usual_match(value, "To")
-            return value
+            # (as in from_)
+            quoted, plain, uri_text, tag, params = value.groups()
+            na = _new(NameAddr)
+            na._uri = None
+            na.display = quoted if quoted is not None else (plain.strip() or None)
+            na.uri_text = uri_text
+            na.params = {"tag": tag} if tag is not None else \
+                (plain_params(params[1:]) if params else {})
+            cache["to"] = na
+            return na
         return self._nameaddr("to", "To")
 
     def _tag(self, key: str, where: str) -> str | None:
@@ -376,7 +419,10 @@ class SipMessage:
         if value.__class__ is _Match:
             # the parser's shape match: read the tag without building the
             # NameAddr when the header has at most one parameter
-            params = value[4]
+            tag = value[4]                # a lone ";tag=..."
+            if tag is not None:
+                return tag
+            params = value[5]
             if not params:
                 return None
             if params.find(";", 1) < 0:
@@ -434,7 +480,7 @@ class SipMessage:
         if key not in keys:                    # (often absent: no try/except)
             return None
         line = self._lines[keys.index(key)]
-        value = line[line.find(":") + 1:].strip() if "\n" not in line else line_value(line)
+        value = line.partition(":")[2].strip() if "\n" not in line else line_value(line)
         if not value.isdigit() or not value.isascii() or len(value) > 18:
             return None
         return int(value)
@@ -470,10 +516,19 @@ class SipMessage:
         if not self._dirty and not self._start_changed():
             return self.raw  # type: ignore[return-value]
         body = self._body
+        keys = self._keys
+        lines = self._lines
+        if keys.count("content-length") == 1:
+            # the usual single Content-Length: rewritten in place, the other
+            # lines joined as they are (no per-line loop)
+            pos = keys.index("content-length")
+            return "\r\n".join((self._start_line(), *lines[:pos],
+                                 f"{line_name(lines[pos])}: {len(body)}", *lines[pos + 1:],
+                                 "", "")).encode("utf-8", "surrogateescape") + body
         out = [self._start_line()]
-        if "content-length" in self._keys:
+        if "content-length" in keys:
             cl_done = False
-            for key, line in zip(self._keys, self._lines):
+            for key, line in zip(keys, lines):
                 if key == "content-length":
                     if not cl_done:
                         cl_done = True
@@ -516,8 +571,10 @@ class SipMessage:
         new.flags = self.flags
         new.bflags = self.bflags
         new.dst_uri = self.dst_uri
+        attrs = self.attrs
+        # (no comprehension frame for the usual empty attrs)
         new.attrs = {k: (v.copy() if isinstance(v, (list, dict, set)) else v)
-                     for k, v in self.attrs.items()}
+                     for k, v in attrs.items()} if attrs else {}
         self._copy_start(new)
         return new
 

@@ -21,29 +21,49 @@ import re
 from .errors import SipParseError
 from .grammar import is_token, quote_string, quoted_end, unquote_string
 from .headers import split_commas
-from .params import PLAIN_PARAM, format_params, parse_params, plain_params
+from .params import (PLAIN_PARAM, PLAIN_VALUE, ascii_class, format_params, parse_params,
+                     plain_params)
 from .uri import Uri, parse_uri
 
 
 # The everyday shape: [display-name or "quoted, no escapes"] <URI> [;params]
-# with plain parameters (non-empty names; no blanks, quotes or commas).  One
-# C-level match cuts and validates it: the general path gives the same result
-# for every text this accepts and would not raise (the parser relies on that
-# to build From/To views lazily).  Anything else takes the general path.
-_USUAL = re.compile(r'(?:"([^"\\]*)"\s*|([^"<]*))<([^<>"\s]+)>((?:;' + PLAIN_PARAM + r')*)\Z')
+# with plain parameters (non-empty names; visible ASCII, no quotes or commas)
+# and a visible-ASCII URI.  One C-level match cuts and validates it: the
+# general path gives the same result for every text this accepts and would
+# not raise (the parser relies on that to build From/To views lazily).
+# Anything else takes the general path.  (The URI and parameter classes are
+# ASCII bitmaps: see params.ascii_class.)
+# Groups: 1 quoted display, 2 unquoted display, 3 URI, 4 the value of a lone
+# ";tag=" parameter (the usual From/To: no split needed), 5 the params text
+# (";a=b;c", or "" when there are none) otherwise.
+_URI = ascii_class('<>"')
+_PARAMS = r'(?:;[tT][aA][gG]=(' + PLAIN_VALUE + r'*+)|((?:;' + PLAIN_PARAM + r')*))'
+_USUAL = re.compile(r'(?:"([^"\\]*)"\s*|([^"<]*))<(' + _URI + r'+)>' + _PARAMS + r'\Z')
 usual_match = _USUAL.match
+# The same on a whole header line as received ("From:  Bob <sip:b@h>;tag=1  "):
+# the name, the colon and the blanks around the value are skipped by the regex
+# instead of cutting and stripping the value first.  CR and LF are refused in
+# the display name, so a line with a bare LF (``line_value`` unfolds it) takes
+# the general path.  Same groups as ``usual_match``.
+_LINE = re.compile(r'[^:]*+:[ \t]*+(?:"([^"\\\r\n]*+)"[ \t]*+|([^"<\r\n]*+))<(' + _URI + r'++)>'
+                   + _PARAMS + r'[ \t]*+\Z')
+line_match = _LINE.match
 
 
 def from_usual_match(m: "re.Match[str]", where: str) -> "NameAddr":
-    """The NameAddr for a ``usual_match`` result (what ``NameAddr.parse`` returns)."""
-    quoted, plain, uri_text, params = m.groups()
+    """The NameAddr for a ``usual_match`` / ``line_match`` result (what
+    ``NameAddr.parse`` returns for that value).  Runs when a From/To view
+    validated by the parser is first read."""
+    quoted, plain, uri_text, tag, params = m.groups()
     na = _new(NameAddr)
     na._uri = None
     na.display = quoted if quoted is not None else (plain.strip() or None)
     na.uri_text = uri_text
-    if not params:
+    if tag is not None:                 # the usual lone ";tag=..."
+        na.params = {"tag": tag}
+    elif not params:
         na.params = {}
-    elif params.find(";", 1) < 0:       # one parameter, usually ";tag=..."
+    elif params.find(";", 1) < 0:       # one parameter
         name, eq, value = params[1:].partition("=")
         na.params = {name.lower(): value if eq else None}
     else:

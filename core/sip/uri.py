@@ -26,6 +26,8 @@ import re
 from urllib.parse import quote, unquote
 
 from .errors import SipParseError
+from .grammar import NUMBERS, number_of
+from .params import ascii_class
 
 # Characters each part may carry unescaped (besides alnum and "-_.~", which
 # urllib.parse.quote never escapes).  mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
@@ -38,10 +40,12 @@ _HEADER_SAFE = _MARK + "[]/?:+$"           # hnv-unreserved / unreserved / escap
 
 # sip[s]: [user@] host [:port] [;params] -- user without escapes, ';', '?', ':';
 # params without '@' or '?' (otherwise the '@' could belong to a user part
-# holding ';', RFC 4475 semiuri, and the general path must decide).
+# holding ';', RFC 4475 semiuri, and the general path must decide), visible
+# ASCII only (a bitmap class, cheap per character; anything else is left to
+# the general path, which gives the same result).
 _USUAL_SIP = re.compile(r"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,]+)@)?"
                         r"([A-Za-z0-9\-._]*[A-Za-z0-9][A-Za-z0-9\-._]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?"
-                        r"(?:;([^?@\s]*))?$")
+                        r"(?:;(" + ascii_class("?@") + r"*))?$")
 
 
 def _unescape(text: str) -> str:
@@ -51,7 +55,19 @@ def _unescape(text: str) -> str:
     return unquote(text, errors="surrogateescape")
 
 
+_UNESCAPED: dict[str, "re.Pattern[str]"] = {}
+
+
 def _escape(text: str, safe: str) -> str:
+    """``quote(text, safe)``: runs when a changed or locally built URI is
+    serialised.  Text made only of characters ``quote`` leaves alone
+    (ASCII letters, digits, ``_.-~`` and *safe*) -- the usual case -- is
+    returned as is after one regex match instead of the quote() call chain."""
+    plain = _UNESCAPED.get(safe)
+    if plain is None:
+        plain = _UNESCAPED[safe] = re.compile("[A-Za-z0-9_.\\-~" + re.escape(safe) + "]*")
+    if plain.fullmatch(text) is not None:
+        return text
     return quote(text, safe=safe, errors="surrogateescape")
 
 
@@ -130,8 +146,16 @@ class Uri:
 
     def __str__(self) -> str:
         """Serialise; an unchanged parsed URI returns its original text."""
-        if self._orig is not None and self._snap == self._state():
-            return self._orig
+        orig = self._orig
+        if orig is not None:
+            # self._snap == self._state(), inlined (runs for every
+            # serialisation of a request: the Request-URI is str()-ed)
+            params = self.params
+            headers = self.headers
+            if self._snap == (self.scheme, self.user, self.password, self.host, self.port,
+                              tuple(params.items()) if params else (),
+                              tuple(headers.items()) if headers else (), self.opaque):
+                return orig
         if not self.is_sip and self.scheme != "tel":
             return f"{self.scheme}:{self.opaque or ''}"
         out = [self.scheme, ":"]
@@ -288,7 +312,13 @@ def parse_uri(text: str) -> Uri:
         uri.password = None
         uri.host = host
         if port is not None:
-            port = _parse_port(port, text)
+            # (1-5 digits already: NUMBERS remembers their int)
+            try:
+                port = NUMBERS[port]
+            except KeyError:
+                port = number_of(port)
+            if port > 65535:
+                raise _bad(text, "port")
         uri.port = port
         uri.headers = {}
         uri.opaque = None

@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 
 from .errors import SipParseError
+from .grammar import NUMBERS, number_of
 from .headers import split_commas
-from .params import format_params, parse_params
+from .params import ascii_class, format_params, parse_params
 
 
 
@@ -28,9 +29,30 @@ from .params import format_params, parse_params
 # the text after that ";" is captured (the params, parsed by parse_params).
 #   sent-protocol = "SIP" "/" "2.0" "/" transport ; sent-by = host [ ":" port ]
 #   host = hostname / IPv4address / IPv6reference
-_USUAL = re.compile(r"SIP/2\.0/([A-Za-z0-9\-.!%*_+`'~]+) "
-                    r"([A-Za-z0-9\-._]*[A-Za-z0-9][A-Za-z0-9\-._]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?(?:;(.*))?\Z", re.DOTALL)
+_SENT = (r"SIP/2\.0/([A-Za-z0-9\-.!%*_+`'~]+) "
+         r"([A-Za-z0-9\-._]*[A-Za-z0-9][A-Za-z0-9\-._]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?")
+_USUAL = re.compile(_SENT + r"(?:;(.*))?\Z", re.DOTALL)
 _usual_match = _USUAL.match
+# The everyday via-parm whole: the start above and at most four parameters
+# with lower-case token names and visible-ASCII values (no quote or comma),
+# each cut by the regex (groups: name, value or None), so that building the
+# params dict takes no str method call and no lower().  parse_params gives
+# the same dict for such text.  Anything else (more parameters, upper-case
+# names, quoted values, blanks) falls back to _USUAL / the general path.
+# (Possessive quantifiers: no backtracking state kept, a little cheaper; the
+# host must end with a letter or digit here, the rare other hosts take the
+# general path.)
+_SENT_FAST = (r"SIP/2\.0/([A-Za-z0-9\-.!%*_+`'~]++) "
+              r"([A-Za-z0-9\-._]*[A-Za-z0-9]|\[[0-9A-Fa-f:.]++\])(?::([0-9]{1,5}+))?")
+_PNAME = r"([a-z0-9\-.!%*_+`'~]++)"
+_PARAMS4 = (r"(?:;" + _PNAME + r"(?:=(" + ascii_class(';",') + r"*+))?)?") * 4
+_FAST = re.compile(_SENT_FAST + _PARAMS4 + r"\Z")
+_fast_match = _FAST.match
+# The same on a whole header line as received ("Via:  SIP/2.0/UDP ...  "):
+# the name, the colon and the blanks around the value are skipped by the
+# regex instead of cutting and stripping the value first.  Same groups.
+_LINE = re.compile(r"[^:]*+:[ \t]*+" + _SENT_FAST + _PARAMS4 + r"[ \t]*+\Z")
+line_match = _LINE.match
 _new = object.__new__
 
 
@@ -59,6 +81,10 @@ class Via:
     @classmethod
     def parse(cls, text: str) -> "Via":
         """Parse one via-parm (no commas).  Raises SipParseError."""
+        fast = _fast_match(text)
+        if fast is not None:
+            # the everyday via-parm: one C-level match cuts it all
+            return from_fast_match(fast, cls)
         fast = _usual_match(text)
         if fast is not None:
             # One C-level match validates and cuts the usual form; the str
@@ -192,6 +218,52 @@ class Via:
 
     def __repr__(self) -> str:
         return f"Via({str(self)!r})"
+
+
+def from_fast_match(m: "re.Match[str]", cls: type = Via) -> Via:
+    """The Via for a ``line_match`` (or the value fast path) result: what
+    ``Via.parse`` gives for that text.  Raises SipParseError for a port
+    above 65535.  (The parser inlines this for the Via of a request.)"""
+    transport, host, port, n1, v1, n2, v2, n3, v3, n4, v4 = m.groups()
+    via = _new(cls)
+    via.protocol = "SIP/2.0"
+    via.transport = transport if transport == "UDP" else transport.upper()
+    via.host = host
+    if port is not None:
+        try:
+            port = NUMBERS[port]
+        except KeyError:
+            port = number_of(port)
+        if port > 65535:
+            raise _bad("sent-by port")
+    via.port = port
+    # (names are lower-case already: the regex took no other)
+    if n1 is None:
+        via.params = {}
+    elif n2 is None:
+        via.params = {n1: v1}
+    elif n3 is None:
+        via.params = {n1: v1, n2: v2}
+    elif n4 is None:
+        via.params = {n1: v1, n2: v2, n3: v3}
+    else:
+        via.params = {n1: v1, n2: v2, n3: v3, n4: v4}
+    return via
+
+
+def vias_of_line(line: str) -> list[Via]:
+    """The via-parms of one Via header *line* ("Via: ...", as stored in a
+    message): the line fast path, else ``line_value`` + ``Via.parse`` /
+    ``parse_via_list``.  Called by the parser and ``SipMessage.vias``;
+    raises SipParseError."""
+    m = _LINE.match(line)
+    if m is not None:
+        return [from_fast_match(m)]
+    value = line.partition(":")[2]
+    if "\n" in value:
+        value = " ".join(part.strip() for part in value.split("\n"))
+    value = value.strip()
+    return parse_via_list(value) if "," in value else [Via.parse(value)]
 
 
 def parse_via_list(value: str) -> list[Via]:
