@@ -79,7 +79,12 @@ def _noop(*_args: Any) -> None:
 class TimerHandle:
     """A cancellable timer; ``cancel()`` is safe from any thread and idempotent."""
 
-    __slots__ = ("when", "fn", "args", "cancelled", "_inner", "_lock", "_loop", "_loop_thread")
+    __slots__ = ("when", "fn", "args", "cancelled", "_inner", "_loop", "_loop_thread")
+
+    #: guards ``cancelled``/``_inner`` of every handle: the sections are a few
+    #: attribute reads and writes, so one lock costs no contention and saves a
+    #: lock object per timer (every suspended transaction holds a handle)
+    _lock = threading.Lock()
 
     def __init__(self, when: float, fn: Callable[..., Any], args: tuple,
                  loop: Any = None, loop_thread: int | None = None):
@@ -88,7 +93,6 @@ class TimerHandle:
         self.args = args
         self.cancelled = False
         self._inner: Any = None
-        self._lock = threading.Lock()
         self._loop = loop
         self._loop_thread = loop_thread
 

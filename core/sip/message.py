@@ -26,6 +26,7 @@ place, and ``to_bytes`` notices either.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from .cseq import CSeq, line_match as cseq_line_match
@@ -37,6 +38,8 @@ from .params import plain_params
 from .receive import ReceiveInfo
 from .uri import Uri, parse_uri
 from .via import Via, vias_of_line
+
+_intern = sys.intern
 
 _Match = re.Match
 _new = object.__new__
@@ -543,6 +546,16 @@ class SipMessage:
         return "\r\n".join(out).encode("utf-8", "surrogateescape") + body
 
     __bytes__ = to_bytes
+
+    def share_header_names(self) -> None:
+        """Make this message's header-name keys the process-wide shared strings.
+
+        When: for messages kept a long time (tm calls it when a request is
+        suspended).  Each parsed message has its own lower-case name strings,
+        ~60 bytes per header field; shared ones cost nothing per message, and
+        copies made afterwards share them too.  Values and order are unchanged.
+        """
+        self._keys = list(map(_intern, self._keys))
 
     def copy(self) -> "SipMessage":
         """Copy that can be changed independently of this one.

@@ -11,7 +11,7 @@ ends).  Improvements over Kamailio are listed in README.md ("Differences").
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from siprouter.core.modsys import Arg, FixupError, RouteType
 from siprouter.modules.tmx.runtime import is_core_faked   # one definition of "core faked"
@@ -83,8 +83,23 @@ def _lookup_route(ctx: Any, fn: str, name: str) -> Any:
     return route
 
 
-def _route_runner(script: Any, route: Any):
-    return lambda c: script.run(route, c)
+#: one runner per (script, route): a suspended transaction refers to a shared one
+#: instead of holding a closure of its own (~200 B each); bounded by the routes
+#: of the loaded scripts
+_RUNNERS: dict[tuple[int, int], Callable[[Any], Any]] = {}
+
+
+def _route_runner(script: Any, route: Any) -> Callable[[Any], Any]:
+    """The callable t_continue runs for ``route`` (``runner(ctx)`` -> the route's result)."""
+    key = (id(script), id(route))
+    runner = _RUNNERS.get(key)
+    if runner is None or runner.__defaults__[0] is not route:   # type: ignore[index]
+        def runner(c: Any, route: Any = route, run: Any = script.run) -> Any:
+            return run(route, c)
+        if len(_RUNNERS) > 4096:   # scripts reloaded many times (tests): start over
+            _RUNNERS.clear()
+        _RUNNERS[key] = runner
+    return runner
 
 
 # -- fixups (load time) -------------------------------------------------------------

@@ -23,7 +23,7 @@ class PendingState(enum.Enum):
     RUNNING = "running"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class PendingResume:
     """One suspended T waiting for its resume."""
 

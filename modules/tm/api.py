@@ -206,6 +206,9 @@ class TmApi:
             if (txn.is_invite and core.auto_inv_100 and not txn.no_auto_100
                     and txn.uas_reply is None):
                 core.reply(txn, 100, core.auto_inv_100_reason)
+            share = getattr(ctx.msg, "share_header_names", None)
+            if share is not None:
+                share()                         # the request now waits seconds: shared name strings
             if not any(not b.blind for b in txn.branches):
                 txn.request = ctx.msg.copy()    # keep header changes, $ru, $du, avps, flags
             else:

@@ -31,6 +31,14 @@ def test_suspend_sends_100_once_and_relays_nothing(h):
     assert len(ctx.txn.branches) == 1
 
 
+def test_suspended_request_shares_its_header_names(h):
+    """A suspended request waits seconds: its name strings are the shared ones (memory)."""
+    import sys
+    ctx, _ = suspended(h)
+    for msg in (ctx.txn.uas_request, ctx.txn.request):
+        assert msg._keys and all(k is sys.intern(k) for k in msg._keys)
+
+
 def test_continue_runs_failure_type_context_with_request_state(h):
     msg = invite()
     msg.flags = 0b1010
