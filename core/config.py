@@ -289,13 +289,14 @@ CORE_PARAMS: tuple[CoreParam, ...] = (
                   "(700) makes full collections of a heap holding seconds of calls stall the "
                   "loop for 100+ ms. 0 keeps Python's settings."),
     CoreParam("gc_interval_ms", int, 20, min=0, max=1000,
-              doc="With `gc_threshold` > 0: every this many ms the event loop runs the "
-                  "collection that is due: young objects each time, the middle generation "
-                  "every 5th time, a full collection every 3000th (once a minute at 20 ms), so "
-                  "each pause stays at 0.2-3 ms instead of 20-250 ms once per `gc_threshold` "
-                  "allocations. `gc_threshold` then only bounds bursts between two ticks. "
-                  "0: collections happen only at `gc_threshold` (middle every 50, full every "
-                  "5000)."),
+              doc="With `gc_threshold` > 0: every this many ms the event loop runs a young "
+                  "collection (when 200+ objects are new); every 50th tick the survivors are "
+                  "frozen (`gc.freeze()`: no later pass walks them, reference counting still "
+                  "frees them) and every 30000th tick (10 min at 20 ms) one full pass reclaims "
+                  "the cycles that outlived their young pass. Pauses stay under a millisecond "
+                  "or two instead of 20-250 ms; the full pass stalls the loop ~100-170 ms once "
+                  "per 10 min. 0: collections happen only at `gc_threshold` (middle every 50, "
+                  "full every 5000)."),
 )
 CORE_PARAM_INDEX = {p.name: p for p in CORE_PARAMS}
 

@@ -448,7 +448,7 @@ class Server:
 # -- small helpers -------------------------------------------------------------------------
 
 def _tune_gc(threshold: int, interval_ms: int | None = None, *,
-             middle_every: int = 5, old_every: int = 600) -> None:
+             freeze_every: int = 50, full_every: int = 30000) -> None:
     """Runs once when serving starts (on the loop thread): keep the cyclic GC off the per-message path.
 
     Everything built at start-up (modules, compiled script) is frozen so no
@@ -456,19 +456,24 @@ def _tune_gc(threshold: int, interval_ms: int | None = None, *,
     allocations instead of 700; 0 leaves Python's defaults (and no ticks).
 
     ``interval_ms`` (core ``gc_interval_ms``; None: its default) > 0 also
-    starts a loop timer that runs the collection that is due every
-    ``interval_ms``: the young generation each time (if 200+ objects are
-    new), the middle one every ``middle_every`` young ones, a full one
-    every ``old_every`` middle ones (60 s at 20 ms ticks).  Why (measured
-    at 300 async calls/s, bench/async): a collection costs ~0.1 µs per
-    reference it visits, a suspended call holds ~45 tracked objects / ~330
-    references for 1-6 s, so collecting ``threshold`` allocations at once paused the loop 20-250 ms
-    (late 100 Tryings, resumes and task dispatches) and Python's middle
-    generation (every 50 young ones, i.e. ~1 s of calls) 20-60 ms.  Small
-    frequent passes keep each pause at ~0.2 ms (young) and ~1-3 ms (middle);
-    the full pass (whole non-frozen heap) is the only long one and comes once
-    a minute.  Calls do not need it: what they leave is freed by reference
-    counting or, for short cycles, by the young passes.
+    starts a loop timer.  Each tick runs a young pass when 200+ objects are
+    new; every ``freeze_every`` ticks (1 s at 20 ms) whatever survived is
+    frozen (``gc.freeze()``: no later pass walks it, reference counting still
+    frees it); every ``full_every`` ticks (10 min) one full pass over
+    everything (unfreeze, collect, freeze) reclaims the cycles that outlived
+    their young pass.  Python's own middle and full passes are switched off.
+
+    Why (measured with bench/async at 300 calls/s, docs/performance.md): a
+    pass costs ~0.1 µs per reference it visits, and the live calls (a
+    suspended call holds ~45 tracked objects for 1-6 s, a relayed one lingers
+    5 s) are what the older generations hold.  Collecting them at all paused
+    the loop 20-250 ms (threshold only), or 1-76 ms (middle passes every
+    100 ms), or ~12 ms (one middle pass a second), each pass delaying resumes
+    and 100 Tryings; a full pass over the heap takes 100-170 ms.  Yet calls
+    leave almost no cyclic garbage (tm breaks its cycles; a GC-less run found
+    ~3 objects/s at 300 calls/s), so walking them again and again buys
+    nothing.  Young passes of ~0.1-0.7 ms and a freeze (constant time) keep
+    the resume p99 at 2-4 ms; the full pass stalls the loop once per 10 min.
     """
     if threshold <= 0:
         return
@@ -484,17 +489,24 @@ def _tune_gc(threshold: int, interval_ms: int | None = None, *,
     if loop is None:
         gc.set_threshold(threshold, 50, 100)
         return
-    gc.set_threshold(threshold, middle_every, old_every)
+    # only the young generation collects by itself (a fallback if ticks are late)
+    gc.set_threshold(threshold, 1 << 30, 1 << 30)
     interval = interval_ms / 1000.0
     min_batch = 200             # fewer new objects than this: nothing worth a pass yet
+    ticks = 0
 
     def tick() -> None:
-        count0, count1, count2 = gc.get_count()
-        if count1 >= middle_every:
-            # each explicit pass adds one to the next generation's count, as automatic ones do
-            gc.collect(2 if count2 >= old_every else 1)
-        elif count0 >= min_batch:
-            gc.collect(0)
+        nonlocal ticks
+        ticks += 1
+        if ticks % full_every == 0:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+        else:
+            if gc.get_count()[0] >= min_batch:
+                gc.collect(0)
+            if ticks % freeze_every == 0:
+                gc.freeze()
         if not loop.is_closed():
             loop.call_later(interval, tick)
 

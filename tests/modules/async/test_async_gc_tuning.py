@@ -2,9 +2,11 @@
 
 Regression for the cause found with bench/async: with only ``gc_threshold =
 50000`` each young collection met seconds' worth of calls at once and paused
-the loop 20-250 ms; ``_tune_gc`` now collects from a loop timer every
-``gc_interval_ms`` so each pass is small, and the older generations still get
-collected (no garbage stranded in them).
+the loop 20-250 ms, and middle passes over the live calls 1-76 ms; ``_tune_gc``
+now runs young passes from a loop timer every ``gc_interval_ms``, freezes the
+survivors every ``freeze_every`` ticks so no pass walks them again, and
+reclaims the cycles that outlived their young pass with a full pass every
+``full_every`` ticks (no garbage stranded for good).
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ def test_ticks_collect_young_cycles_long_before_the_threshold(gc_state):
         return dead, gc.get_threshold()
     dead, threshold = asyncio.run(main())
     assert dead
-    assert threshold == (10**7, 5, 600)         # middle every 5 ticks, full every 600 middles
+    assert threshold == (10**7, 1 << 30, 1 << 30)   # Python's middle/full passes off
 
 
 def test_without_ticks_only_the_threshold_collects(gc_state):
@@ -71,26 +73,31 @@ def test_without_ticks_only_the_threshold_collects(gc_state):
     assert gc.get_threshold() == (10**7, 50, 100)
 
 
-def test_cycles_that_reached_the_middle_generation_are_collected_too(gc_state):
-    async def main() -> bool:
-        srv._tune_gc(10**7, 10)
+def test_cycles_that_outlived_their_young_pass_are_collected_by_the_full_pass(gc_state):
+    async def main() -> tuple[bool, bool]:
+        srv._tune_gc(10**7, 5, freeze_every=2, full_every=40)   # full pass after 0.2 s
         a, b = Node(), Node()
         a.other, b.other = b, a
         ref = weakref.ref(a)
-        gc.collect(0)                           # survives a young pass: now in the middle one
+        gc.collect(0)                           # survives a young pass: the next freeze keeps it
         del a, b
-        live: list = []
+        await asyncio.sleep(0.05)
+        frozen_meanwhile = ref() is not None and gc.get_freeze_count() > 0
+        return frozen_meanwhile, await _wait_dead(ref, 2.0)
+    frozen_meanwhile, dead = asyncio.run(main())
+    assert frozen_meanwhile and dead
 
-        async def traffic() -> None:            # like calls: objects that live a while
-            while True:
-                live.append([Node() for _ in range(250)])
-                await asyncio.sleep(0.005)
-        task = asyncio.ensure_future(traffic())
-        try:
-            return await _wait_dead(ref, 2.0)
-        finally:
-            task.cancel()
-    assert asyncio.run(main())
+
+def test_survivors_are_frozen_so_young_passes_stay_small(gc_state):
+    async def main() -> int:
+        srv._tune_gc(10**7, 5, freeze_every=2, full_every=10**6)
+        live = [[Node() for _ in range(50)] for _ in range(100)]   # like calls in progress
+        before = gc.get_freeze_count()
+        await asyncio.sleep(0.1)                # a few ticks: young pass, then freeze
+        grown = gc.get_freeze_count() - before
+        del live
+        return grown
+    assert asyncio.run(main()) >= 100 * 50     # the live objects left the generations
 
 
 def test_threshold_zero_keeps_pythons_settings(gc_state):
