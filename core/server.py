@@ -448,7 +448,7 @@ class Server:
 # -- small helpers -------------------------------------------------------------------------
 
 def _tune_gc(threshold: int, interval_ms: int | None = None, *,
-             freeze_every: int = 50, full_every: int = 30000) -> None:
+             freeze_every: int | None = None, full_every: int | None = None) -> None:
     """Runs once when serving starts (on the loop thread): keep the cyclic GC off the per-message path.
 
     Everything built at start-up (modules, compiled script) is frozen so no
@@ -457,11 +457,12 @@ def _tune_gc(threshold: int, interval_ms: int | None = None, *,
 
     ``interval_ms`` (core ``gc_interval_ms``; None: its default) > 0 also
     starts a loop timer.  Each tick runs a young pass when 200+ objects are
-    new; every ``freeze_every`` ticks (1 s at 20 ms) whatever survived is
-    frozen (``gc.freeze()``: no later pass walks it, reference counting still
-    frees it); every ``full_every`` ticks (10 min) one full pass over
-    everything (unfreeze, collect, freeze) reclaims the cycles that outlived
-    their young pass.  Python's own middle and full passes are switched off.
+    new; every ``freeze_every`` ticks (default: 1 s worth) whatever
+    survived is frozen (``gc.freeze()``: no later pass walks it, reference
+    counting still frees it); every ``full_every`` ticks (default: 10 min
+    worth) one full pass over everything (unfreeze, collect, freeze) reclaims
+    the cycles that outlived their young pass.  Python's own middle and full
+    passes are switched off.
 
     Why (measured with bench/async at 300 calls/s, docs/performance.md): a
     pass costs ~0.1 µs per reference it visits, and the live calls (a
@@ -472,8 +473,10 @@ def _tune_gc(threshold: int, interval_ms: int | None = None, *,
     and 100 Tryings; a full pass over the heap takes 100-170 ms.  Yet calls
     leave almost no cyclic garbage (tm breaks its cycles; a GC-less run found
     ~3 objects/s at 300 calls/s), so walking them again and again buys
-    nothing.  Young passes of ~0.1-0.7 ms and a freeze (constant time) keep
-    the resume p99 at 2-4 ms; the full pass stalls the loop once per 10 min.
+    nothing.  Young passes every 20 ms and a freeze (constant time) keep the
+    resume p99 at 1-3 ms on a quiet machine (max ~15-25 ms); a 5 ms tick also
+    brought the max to 4-6 ms in one sitting (docs/performance.md); the full
+    pass stalls the loop once per 10 min.
     """
     if threshold <= 0:
         return
@@ -492,6 +495,10 @@ def _tune_gc(threshold: int, interval_ms: int | None = None, *,
     # only the young generation collects by itself (a fallback if ticks are late)
     gc.set_threshold(threshold, 1 << 30, 1 << 30)
     interval = interval_ms / 1000.0
+    if freeze_every is None:
+        freeze_every = max(1, round(1.0 / interval))
+    if full_every is None:
+        full_every = max(1, round(600.0 / interval))
     min_batch = 200             # fewer new objects than this: nothing worth a pass yet
     ticks = 0
 
