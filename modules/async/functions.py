@@ -84,8 +84,9 @@ def _lookup_route(ctx: Any, fn: str, name: str) -> Any:
 
 
 #: one runner per (script, route): a suspended transaction refers to a shared one
-#: instead of holding a closure of its own (~200 B each); bounded by the routes
-#: of the loaded scripts
+#: instead of holding a closure of its own (~200 B each).  A runner keeps its
+#: script and route alive, so their ids in the key cannot be reused by other
+#: objects; bounded by the routes of the loaded scripts.
 _RUNNERS: dict[tuple[int, int], Callable[[Any], Any]] = {}
 
 
@@ -93,7 +94,7 @@ def _route_runner(script: Any, route: Any) -> Callable[[Any], Any]:
     """The callable t_continue runs for ``route`` (``runner(ctx)`` -> the route's result)."""
     key = (id(script), id(route))
     runner = _RUNNERS.get(key)
-    if runner is None or runner.__defaults__[0] is not route:   # type: ignore[index]
+    if runner is None:
         def runner(c: Any, route: Any = route, run: Any = script.run) -> Any:
             return run(route, c)
         if len(_RUNNERS) > 4096:   # scripts reloaded many times (tests): start over
