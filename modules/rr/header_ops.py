@@ -29,7 +29,8 @@ def prepend_record_routes(msg: Any, values: list[str], replace_top: int = 0) -> 
     Each value becomes its own header field, as Kamailio writes them; a new
     Record-Route set goes right below the Via headers.
     """
-    others = msg.get_all("Record-Route")[replace_top:]
+    # (has() first: an initial request usually carries no Record-Route yet)
+    others = msg.get_all("Record-Route")[replace_top:] if msg.has("Record-Route") else []
     if replace_top or others:
         msg.remove_header("Record-Route")
     rr_set = [v.strip() for v in (*values, *others)]

@@ -16,10 +16,11 @@ Return 1 when routing was done from the Route set, -1 on errors.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from siprouter.modules.rr.header_ops import uri_params_text, write_routes
-from siprouter.modules.rr.rr_state import rr_state, set_rr_state, split_param_text
+from siprouter.modules.rr.rr_state import EMPTY_STATE, rr_state, set_rr_state, split_param_text
 
 RR_DRIVEN = 1
 RR_NOT_DRIVEN = -1
@@ -60,6 +61,67 @@ def loose_route(ctx: Any, double_rr: int = 1, mode: int = 0) -> int:
     if state and state.get("routed_params") is not None:
         # (absent or already None: the state says "nothing consumed" as it is)
         set_rr_state(msg, routed_params=None)
+    raw_top = msg.get("Route")
+    if raw_top is None:
+        return RR_NOT_DRIVEN          # an initial request: nothing to parse
+    own = _ONE_HOP.fullmatch(raw_top)
+    if own is not None and msg.count("Route") == 1:
+        rc = _one_hop(ctx, msg, own, mode)
+        if rc is not None:
+            return rc
+    return _loose_route_general(ctx, msg, double_rr, mode)
+
+
+#: One Route field holding one plain ``<sip:host[:port];params>`` entry: what
+#: every in-dialog request carries when we are the only record-router.  The
+#: host and parameter classes are narrower than the URI grammar on purpose:
+#: whatever they accept, parse_uri() accepts too, with the same host, port and
+#: parameter text, so the shortcut below can never disagree with the general
+#: path (anything else simply takes that path).
+#: (The host class has no "at least one alphanumeric" part, which would make
+#: the match quadratic on long garbage: _one_hop() checks that.)
+_ONE_HOP = re.compile(r"<sip:([A-Za-z0-9\-._]+)(?::([0-9]{1,5}))?"
+                      r"((?:;[A-Za-z0-9\-_.!~*'()%+$&]+(?:=[A-Za-z0-9\-_.!~*'()%+$&:\[\]/]*)?)*)>")
+
+
+def _one_hop(ctx: Any, msg: Any, own: re.Match, mode: int) -> int | None:
+    """loose_route() for a single Route entry matched by ``_ONE_HOP``.
+
+    Runs for every in-dialog request through us alone (ACK, BYE...).
+    Returns the result when the entry is ours and the previous hop was not a
+    strict router (the Route is removed: nothing is left, so there is no
+    ``$du`` to set and ``r2`` has nothing to pop); None otherwise, to let
+    the general path decide with the same inputs.
+    """
+    host, port_text, params = own.groups()
+    if not host.strip("-._"):
+        return None                     # no alphanumeric: the general path reports it
+    port = int(port_text) if port_text is not None else None
+    if port is not None and port > 65535:
+        return None                     # the general path reports the bad URI
+    tag = msg.to_tag
+    if tag is None and msg.to is None:
+        return RR_NOT_DRIVEN
+    is_myself = ctx.env.is_myself
+    if tag and not mode & LR_MODE_LOOSE_ONLY:
+        try:
+            ruri = msg.uri
+        except Exception:  # noqa: BLE001 — the general path answers RR_ERROR
+            return None
+        rhost = getattr(ruri, "host", None)
+        if rhost and is_myself(rhost, getattr(ruri, "port", None)):
+            return None                 # strict previous hop: _after_strict()
+    if not is_myself(host, port):
+        return None                     # next hop elsewhere: $du / strict handling
+    # set_rr_state() inlined (a fresh dict, never mutated: see its docstring)
+    attrs = msg.attrs
+    attrs["rr"] = {**(attrs.get("rr") or EMPTY_STATE), "routed_params": params}
+    msg.remove_header("Route")
+    return RR_DRIVEN if tag else RR_PRELOADED
+
+
+def _loose_route_general(ctx: Any, msg: Any, double_rr: int, mode: int) -> int:
+    """loose_route() for any Route set (several entries, foreign hops, strict routers)."""
     try:
         raw = msg.get_all("Route")
         if not raw:

@@ -21,7 +21,7 @@ from typing import Any
 from siprouter.core.sip import parse_uri
 from siprouter.modules.rr.header_ops import prepend_record_routes
 from siprouter.modules.rr.loose import direction_of
-from siprouter.modules.rr.rr_state import normalise_param, rr_state, set_rr_state
+from siprouter.modules.rr.rr_state import EMPTY_STATE, normalise_param, rr_state, set_rr_state
 
 
 @dataclass(frozen=True)
@@ -112,12 +112,17 @@ def outbound_socket(ctx: Any, inbound: SocketAddr) -> SocketAddr:
     return socket_addr(proto, s.via_host, s.via_port)
 
 
-def _from_tag(ctx: Any) -> str | None:
-    """The tag to put in ftag: the From tag, or the To tag for upstream in-dialog requests."""
+def _from_tag(ctx: Any, state: dict[str, Any] | None = None) -> str | None:
+    """The tag to put in ftag: the From tag, or the To tag for upstream in-dialog requests.
+
+    ``state``: the message's rr state when the caller has it at hand.
+    """
     msg = ctx.msg
-    frm = msg.from_
-    ftag = frm.tag if frm is not None else None
-    if rr_state(msg)["routed_params"] is not None:   # (None for every initial request)
+    # (msg.from_tag: the tag without building the From name-addr, per INVITE)
+    ftag = msg.from_tag
+    if state is None:
+        state = rr_state(msg)
+    if state["routed_params"] is not None:   # (None for every initial request)
         to = msg.to
         if to is not None and to.tag and direction_of(msg) == "upstream":
             return to.tag
@@ -159,15 +164,18 @@ def _insert(ctx: Any, parts: list[dict[str, Any]], cfg: RRConfig, pending: str |
     if pending:
         parts = [{**p, "params": p.get("params", "") + pending} for p in parts]
     # (else the callers' fresh part dicts are kept as they are: nobody else has them)
-    prepend_record_routes(ctx.msg, [build_rr(p, "", cfg) for p in parts])
-    set_rr_state(ctx.msg, added=len(parts), parts=parts, params="")
+    msg = ctx.msg
+    prepend_record_routes(msg, [build_rr(p, "", cfg) for p in parts])
+    # set_rr_state() inlined (a fresh dict, never mutated: see its docstring)
+    attrs = msg.attrs
+    attrs["rr"] = {**(attrs.get("rr") or EMPTY_STATE), "added": len(parts), "parts": parts, "params": ""}
     return 1
 
 
 def record_route(ctx: Any, cfg: RRConfig, params: str = "") -> int:
     """Insert our Record-Route(s); 1 done, -1 already done for this message or no socket."""
     msg = ctx.msg
-    state = rr_state(msg)
+    state = msg.attrs.get("rr") or EMPTY_STATE     # (rr_state() inlined: per INVITE)
     if state["added"]:
         return -1  # Kamailio: "Double attempt to record-route"
     inbound = inbound_socket(ctx)
@@ -175,7 +183,7 @@ def record_route(ctx: Any, cfg: RRConfig, params: str = "") -> int:
         return -1
     common = {"kind": "socket", "scheme": _scheme(ctx, cfg),
               "user": _username(ctx, cfg) if cfg.add_username else "",
-              "ftag": _from_tag(ctx) if cfg.append_fromtag else None,
+              "ftag": _from_tag(ctx, state) if cfg.append_fromtag else None,
               "params": normalise_param(params) if params else ""}
     double = cfg.enable_double_rr
     outbound = outbound_socket(ctx, inbound) if double else inbound

@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 
-_EMPTY: dict[str, Any] = {"added": 0, "parts": [], "params": "", "routed_params": None}
+#: the state of a message rr has not touched (shared: never mutate it)
+EMPTY_STATE: dict[str, Any] = {"added": 0, "parts": [], "params": "", "routed_params": None}
 
 
 def rr_state(msg: Any) -> dict[str, Any]:
     """The rr state of ``msg`` (read-only view; change it with :func:`set_rr_state`)."""
-    return msg.attrs.get("rr") or _EMPTY
+    return msg.attrs.get("rr") or EMPTY_STATE
 
 
 def set_rr_state(msg: Any, **changes: Any) -> None:

@@ -128,7 +128,11 @@ class TmApi:
             # get_txn() inlined: the key is computed once for the lookup and the creation
             key = _key(msg)
             txn = self.core.table.get(key)
-            if txn is not None and not txn.ended and txn.uas_request is msg:
+            if txn is None:
+                # looked up just now: relay's t_newtran need not look again (the
+                # insert still catches a transaction another thread made meanwhile)
+                return self.core.relay(ctx, dest, key, absent=True)
+            if not txn.ended and txn.uas_request is msg:
                 ctx.txn = txn
             return self.core.relay(ctx, dest, key)
         return self.core.relay(ctx, dest)

@@ -53,7 +53,7 @@ class Branch:
     via: str = ""                     # the Via value tm put on top
     bflags: int = 0
     ctxn: ClientTransaction | None = None
-    timers: TimerSet | None = None
+    timers: TimerSet | None = None    # a blind branch's fr only (the others' are the txn's)
     last_reply: Any = None            # last reply received (any status)
     final_reply: Any = None           # the final reply stored for best-response selection
     final_status: int = 0
@@ -106,7 +106,7 @@ class Transaction:
     uas: ServerTransaction | None = None
     uas_timers: TimerSet | None = None
     uas_reply: Any = None                 # last reply sent upstream
-    own_tag: str | None = None            # To tag of local replies: the request's, else made on first use
+    own_tag: str | None = None            # To tag of local replies (see to_tag), set on first use
     branches: list[Branch] = field(default_factory=list)
     branch_base: str = ""
     on_failure: str | None = None
@@ -134,11 +134,19 @@ class Transaction:
     @property
     def to_tag(self) -> str:
         """The To tag of tm's local replies (RFC 3261 §8.2.6.2): the request's own tag
-        when it has one, else one made on first use (a suspended INVITE with only
-        its 100 Trying never needs one)."""
+        when it has one, else one made on first use.  Both are settled on the first
+        call (a local reply above 100, a faked reply), never at t_newtran: a relayed
+        call or a suspended INVITE with only its 100 Trying never needs one."""
         tag = self.own_tag
         if tag is None:
-            tag = self.own_tag = f"{_TAG_PREFIX}{next(_TAG_COUNTER):x}"
+            try:
+                to = getattr(self.uas_request, "to", None)
+            except ValueError:      # a To that does not parse: the reply gets our tag
+                to = None
+            tag = to.tag if to is not None else None
+            if not tag:
+                tag = f"{_TAG_PREFIX}{next(_TAG_COUNTER):x}"
+            self.own_tag = tag
         return tag
 
     @to_tag.setter

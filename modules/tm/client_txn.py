@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import enum
 
-from .actions import CLEAR, PASS_RESPONSE, TERMINATE, TRANSMIT_ACK, TRANSMIT_REQUEST, PassUp, SetTimer
+from .actions import (CLEAR, PASS_RESPONSE, TERMINATE, TRANSMIT_ACK, TRANSMIT_REQUEST, PassUp,
+                      set_timer)
 from .timers import TimerValues
 
 
@@ -85,8 +86,8 @@ class ClientTransaction:
         if not self.reliable:
             self._interval = t.t1
             self.retransmitting = True
-            actions.append(SetTimer(_RETR[self.invite], t.t1))
-        actions.append(SetTimer(_FR[self.invite], self._capped(t.fr, now)))
+            actions.append(set_timer(_RETR[self.invite], t.t1))
+        actions.append(set_timer(_FR[self.invite], self._capped(t.fr, now)))
         return actions
 
     def response_received(self, status: int, now: float) -> list:
@@ -106,7 +107,7 @@ class ClientTransaction:
                     if not self.timed_out and (first or t.restart_fr_on_each_reply):
                         # Kamailio: the first provisional switches to fr_inv (Timer C);
                         # restart_fr_on_each_reply restarts it on every one.
-                        actions += [CLEAR["B"], SetTimer("C", self._capped(t.fr_inv, now))]
+                        actions += [CLEAR["B"], set_timer("C", self._capped(t.fr_inv, now))]
                     actions.append(PASS_RESPONSE)
                     return actions
                 self.last_status = status
@@ -114,9 +115,9 @@ class ClientTransaction:
                 clear = [CLEAR["A"], CLEAR["B"], CLEAR["C"]]
                 if status < 300:
                     self.state = CState.ACCEPTED
-                    return clear + [SetTimer("M", t.wt), PASS_RESPONSE]
+                    return clear + [set_timer("M", t.wt), PASS_RESPONSE]
                 self.state = CState.COMPLETED
-                return clear + [TRANSMIT_ACK, SetTimer("D", 0.0 if self.reliable else t.wt),
+                return clear + [TRANSMIT_ACK, set_timer("D", 0.0 if self.reliable else t.wt),
                                 PASS_RESPONSE]
             if st is CState.ACCEPTED and 200 <= status < 300:
                 return [PASS_RESPONSE]      # 2xx retransmission / other 2xx: end to end
@@ -133,7 +134,7 @@ class ClientTransaction:
             self.state = CState.COMPLETED
             self.retransmitting = False
             return [CLEAR["E"], CLEAR["F"],
-                    SetTimer("K", 0.0 if self.reliable else t.wt), PASS_RESPONSE]
+                    set_timer("K", 0.0 if self.reliable else t.wt), PASS_RESPONSE]
         return []   # Completed: retransmission absorbed
 
     def timer_fired(self, name: str, now: float) -> list:
@@ -144,10 +145,10 @@ class ClientTransaction:
         t = self.timers
         if name == "A" and st is CState.CALLING and self.retransmitting:
             self._interval = min(2 * self._interval, t.t2)
-            return [TRANSMIT_REQUEST, SetTimer("A", self._interval)]
+            return [TRANSMIT_REQUEST, set_timer("A", self._interval)]
         if name == "E" and st in (CState.TRYING, CState.PROCEEDING) and self.retransmitting:
             self._interval = t.t2 if st is CState.PROCEEDING else min(2 * self._interval, t.t2)
-            return [TRANSMIT_REQUEST, SetTimer("E", self._interval)]
+            return [TRANSMIT_REQUEST, set_timer("E", self._interval)]
         if name in ("B", "F") and st in (CState.CALLING, CState.TRYING, CState.PROCEEDING):
             if self.timed_out or (st is CState.PROCEEDING and self.invite):
                 # already reported (fr_inv fired, or the TU gave up the branch)
@@ -159,7 +160,7 @@ class ClientTransaction:
         if name == "C" and st is CState.PROCEEDING and self.invite:
             self.timed_out = True
             # keep listening for the 487 the TU's CANCEL provokes, then give up
-            return [PassUp("timeout"), SetTimer("B", self._capped(64 * t.t1, now) or 64 * t.t1)]
+            return [PassUp("timeout"), set_timer("B", self._capped(64 * t.t1, now) or 64 * t.t1)]
         if (name == "D" and st is CState.COMPLETED and self.invite) or \
            (name == "K" and st is CState.COMPLETED and not self.invite) or \
            (name == "M" and st is CState.ACCEPTED):

@@ -100,7 +100,13 @@ def stateless_branch(req: Any) -> str:
     branch downstream.
     """
     via = req.top_via
-    seed = (via.branch or str(via)) if via is not None else (req.call_id or "")
-    cseq = req.cseq
-    seed += f"|{req.call_id}|{cseq.number if cseq else ''}|{req.method}"
+    branch = via.branch if via is not None else None
+    if branch and branch.startswith(MAGIC):
+        # RFC 3261 §8.1.1.7: the branch is unique per request (an ACK for a 2xx
+        # has its own): with the Call-ID and method it is seed enough, no CSeq to parse
+        seed = f"{branch}|{req.call_id}|{req.method}"
+    else:
+        seed = (branch or str(via)) if via is not None else (req.call_id or "")
+        cseq = req.cseq
+        seed += f"|{req.call_id}|{cseq.number if cseq else ''}|{req.method}"
     return MAGIC + "sl" + hashlib.md5(seed.encode()).hexdigest()[:16]

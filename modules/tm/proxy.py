@@ -29,9 +29,9 @@ from siprouter.core.modsys import RouteType
 
 from .actions import ClearTimer, PassUp, SetTimer, Terminate, Transmit
 from .cell import Branch, Suspend, Transaction
-from .client_txn import ClientTransaction
+from .client_txn import ClientTransaction, CState
 from .matching import ack_to_tag_ok, new_branch_base, reply_key, request_key, stateless_branch
-from .server_txn import ReplyRefused, ServerTransaction
+from .server_txn import ReplyRefused, ServerTransaction, SState
 from .response import aggregate_challenges, pick_best
 from .stats import TmStats
 from .table import TransactionTable
@@ -53,6 +53,10 @@ RELAY_ERROR_REPLIES = {
     E_SEND: (477, "Unfortunately error on sending to next hop occurred (477/TM)"),
 }
 
+#: the server machine's timers (the one-letter names of the transaction's set)
+_UAS_TIMERS = "GHIJL"
+_S_TERMINATED = SState.TERMINATED
+_C_TERMINATED = CState.TERMINATED
 _NO_KEY = object()      # "compute the request key" (a None key means: cannot be keyed)
 RELIABLE = frozenset({"tcp", "tls", "sctp", "ws", "wss"})
 CONTINUE_500_REASON = "I'm terribly sorry, server error occurred (1/TM)"
@@ -125,8 +129,9 @@ class TmCore:
         """Send ``reply`` upstream along ``request`` (any thread, see ``send``)."""
         return bool(self._srv.send_reply(request, reply))
 
-    def _sent_by_for(self, dest: Any) -> tuple[str, int]:
-        """Advertised host/port of the listen socket a request to ``dest`` leaves from."""
+    def _out_for(self, dest: Any) -> tuple[str, int, str]:
+        """(host, port, Via prefix up to ``branch=``) of the listen socket a request
+        to ``dest`` leaves from; cached per protocol (every branch and e2e ACK asks)."""
         proto = getattr(dest, "proto", "udp") or "udp"
         listen = getattr(self.env, "listen", None) or []
         cache = self._sent_by_cache
@@ -139,14 +144,9 @@ class TmCore:
             chosen = next((ls for ls in listen if ls.proto.lower() == lproto), None)
             if chosen is None and listen:
                 chosen = listen[0]
-            hit = cache[proto] = sent_by(chosen)
+            host, port = sent_by(chosen)
+            hit = cache[proto] = (host, port, f"SIP/2.0/{proto.upper()} {host}:{port};branch=")
         return hit
-
-    def _via_for(self, dest: Any, branch_id: str) -> str:
-        """Via value for a request tm sends to ``dest`` (advertised address)."""
-        proto = (getattr(dest, "proto", "udp") or "udp").upper()
-        host, port = self._sent_by_for(dest)
-        return f"SIP/2.0/{proto} {host}:{port};branch={branch_id}"
 
     def active_count(self) -> int:
         """Transactions without a final reply (the active_transactions gauge)."""
@@ -189,6 +189,7 @@ class TmCore:
     # ======================================================================
     def _uas_actions(self, txn: Transaction, actions: list) -> None:
         """Perform a server machine's actions (txn lock held)."""
+        cleared = False
         for a in actions:
             cls = a.__class__     # exact classes: cheaper than isinstance chains
             if cls is Transmit:
@@ -198,27 +199,37 @@ class TmCore:
                         self._uas_actions(txn, txn.uas.transport_error())
                         return
             elif cls is SetTimer:
-                ts = txn.uas_timers
-                if ts is None:
-                    # made on the first timer: a proxied INVITE waiting for its final
-                    # reply (or suspended) has none armed, so why carry the set
-                    ts = txn.uas_timers = TimerSet(self._call_later, self._uas_timer_cb, txn.lock,
-                                                   self._now, (txn,), queue=self.tqueue)
-                ts.set(a.name, a.delay)
+                self._txn_timers(txn).set(a.name, a.delay)
             elif cls is ClearTimer:
                 if txn.uas_timers is not None:
-                    txn.uas_timers.clear(a.name)
+                    txn.uas_timers.discard(a.name)
+                    cleared = True
             elif cls is PassUp:
                 if a.event == "ack_timeout":
                     self._callbacks(txn, "ack_timeout")
             elif cls is Terminate:
                 if txn.uas_timers is not None:
-                    txn.uas_timers.clear_all()
+                    # only the server machine's timers: the branches' share the set
+                    txn.uas_timers.discard_each(_UAS_TIMERS)
                 self._maybe_free(txn)
+        if cleared and txn.uas_timers is not None:
+            txn.uas_timers.settle()     # one queue move for all the clears of the list
+
+    def _txn_timers(self, txn: Transaction) -> TimerSet:
+        """The transaction's own timer set: the server machine's timers and those
+        of its branches' client machines (see ``_branch_actions``).  Made on the first
+        timer: a proxied INVITE waiting for its final reply (or suspended) has
+        none armed, so why carry the set."""
+        ts = txn.uas_timers
+        if ts is None:
+            ts = txn.uas_timers = TimerSet(self._call_later, self._uas_timer_cb, txn.lock,
+                                           self._now, (txn,), queue=self.tqueue)
+        return ts
 
     def _branch_actions(self, txn: Transaction, branch: Branch, actions: list,
                         reply: Any = None) -> None:
         """Perform a branch machine's actions (txn lock held)."""
+        cleared = False
         for a in actions:
             cls = a.__class__     # exact classes: cheaper than isinstance chains
             if cls is Transmit:
@@ -233,19 +244,31 @@ class TmCore:
                 elif a.what == "ack" and branch.ack_data is not None:
                     self.send(branch.ack_data, branch.dest)
             elif cls is SetTimer:
-                branch.timers.set(a.name, a.delay)
+                # the branch's timers live in the transaction's own set, named
+                # letter + branch index: one set and one queue entry per transaction,
+                # and a finished branch's wait (D, K, M) fires with the server's
+                # J/L armed at the same moment (Kamailio's put_on_wait)
+                self._txn_timers(txn).set(f"{a.name}{branch.index}", a.delay)
             elif cls is ClearTimer:
-                branch.timers.clear(a.name)
+                ts = txn.uas_timers
+                if ts is not None:
+                    ts.discard(f"{a.name}{branch.index}")
+                    cleared = True
             elif cls is PassUp:
                 if a.event == "response":
                     self._branch_reply(txn, branch, reply)
                 elif a.event in ("timeout", "transport_error"):
                     self._branch_timeout(txn, branch, error=a.event == "transport_error")
             elif cls is Terminate:
-                branch.timers.clear_all()
+                # every path of the client machine clears its timers before it
+                # terminates (and a stray one would find the machine terminated)
                 self._maybe_free(txn)
+        if cleared and txn.uas_timers is not None:
+            txn.uas_timers.settle()     # one queue move for all the clears of the list
 
     def _cancel_actions(self, txn: Transaction, branch: Branch, actions: list) -> None:
+        """Perform the actions of a branch's CANCEL machine (txn lock held)."""
+        cleared = False
         for a in actions:
             cls = a.__class__     # exact classes: cheaper than isinstance chains
             if cls is Transmit:
@@ -253,15 +276,26 @@ class TmCore:
             elif cls is SetTimer:
                 branch.cancel_timers.set(a.name, a.delay)
             elif cls is ClearTimer:
-                branch.cancel_timers.clear(a.name)
+                branch.cancel_timers.discard(a.name)
+                cleared = True
             elif cls is Terminate:
                 branch.cancel_timers.clear_all()
                 self._maybe_free(txn)
+        if cleared:
+            branch.cancel_timers.settle()
 
     def _uas_timer(self, txn: Transaction, name: str) -> None:
+        """A timer of the transaction's own set expired (txn lock held): the server
+        machine's (one letter), or a branch's (letter + branch index)."""
+        if len(name) > 1:
+            branch = txn.branches[int(name[1:])]
+            self._branch_actions(txn, branch, branch.ctxn.timer_fired(name[0], self._now()))
+            return
         self._uas_actions(txn, txn.uas.timer_fired(name))
 
     def _branch_timer(self, txn: Transaction, branch: Branch, name: str) -> None:
+        """The fr timer of a blind branch (t_suspend) expired; the timers of other
+        branches are in the transaction's set (``_uas_timer``)."""
         if branch.blind:
             self._blind_timeout(txn, branch)
             return
@@ -274,11 +308,21 @@ class TmCore:
         """Remove ``txn`` from the table once all its machines are done."""
         if txn.ended or txn.suspend is not Suspend.ACTIVE:
             return
-        if not txn.machines_done():
+        # runs on every Terminate (twice per transaction at least): the
+        # machines_done() checks inlined for the usual branch, no generator
+        uas = txn.uas
+        if uas is not None and uas.state is not _S_TERMINATED:
             return
+        for b in txn.branches:
+            if b.blind or b.cancel_ctxn is not None:
+                if not b.machines_done:
+                    return
+            elif b.ctxn is not None and b.ctxn.state is not _C_TERMINATED:
+                return
         txn.ended = True
         self.table.remove(txn)
-        self._callbacks(txn, "destroy")
+        if txn.callbacks:
+            self._callbacks(txn, "destroy")
         _dismantle(txn)
 
     # ======================================================================
@@ -297,7 +341,7 @@ class TmCore:
         cseq = ack.cseq
         if cseq is None:
             return None
-        txn = self.table.get_e2e((ack.call_id, cseq.number, tag_of(ack.from_)))
+        txn = self.table.get_e2e((ack.call_id, cseq.number, ack.from_tag))
         if txn is None or not (200 <= txn.status < 300):
             return None
         return txn
@@ -307,12 +351,14 @@ class TmCore:
         txn = self.table.get(request_key(cancel, method="INVITE"))
         return txn if txn is not None and not txn.ended else None
 
-    def new_transaction(self, ctx: Any, guard: bool = True, key: Any = _NO_KEY) -> int:
+    def new_transaction(self, ctx: Any, guard: bool = True, key: Any = _NO_KEY,
+                        absent: bool = False) -> int:
         """t_newtran: create the transaction for ``ctx.msg``.
 
         Returns 1 created; 0 for a retransmission (the last reply was resent,
         or an ACK absorbed — the script must end); E_SCRIPT when this message
-        already has one; E_BAD_TUPEL when it cannot be keyed.
+        already has one; E_BAD_TUPEL when it cannot be keyed.  ``absent``: the
+        caller has just found no transaction under ``key`` (skip that lookup).
         """
         if ctx.txn is not None:
             return E_SCRIPT
@@ -329,23 +375,27 @@ class TmCore:
             key = request_key(msg)
         if key is None:
             return E_BAD_TUPEL
-        old = self.table.get(key)
-        if old is not None:
-            self._retransmission(old)
-            return 0
+        if not absent:
+            old = self.table.get(key)
+            if old is not None:
+                self._retransmission(old)
+                return 0
         cseq = msg.cseq
-        index, label = self.table.new_ident(msg.call_id, cseq.number if cseq else None)
+        call_id = msg.call_id
+        method = msg.method
+        index, label = self.table.new_ident(call_id, cseq.number if cseq else None)
         reliable = (msg.rcv.proto.lower() in RELIABLE) if getattr(msg, "rcv", None) else False
-        txn = Transaction(index=index, label=label, method=msg.method, uas_request=msg,
+        txn = Transaction(index=index, label=label, method=method, uas_request=msg,
                           request=msg, timers_cfg=self.timers, key=key,
                           created=self._now())
-        if msg.method == "INVITE" and cseq is not None:
-            txn.e2e_key = (msg.call_id, cseq.number, tag_of(msg.from_))
-        to = msg.to
-        if to is not None and to.tag:
-            txn.to_tag = to.tag
+        invite = method == "INVITE"
+        if invite and cseq is not None:
+            # from_tag: read from the parser's match, no From NameAddr built
+            txn.e2e_key = (call_id, cseq.number, msg.from_tag)
+        # the To tag of local replies (the request's own, if any) is looked up on
+        # the first local reply (Transaction.to_tag): a relayed call never needs it
         self._apply_presets(txn, msg)
-        txn.uas = ServerTransaction(msg.method == "INVITE", reliable, txn.timers_cfg)
+        txn.uas = ServerTransaction(invite, reliable, txn.timers_cfg)
         old = self.table.insert(txn, key, txn.e2e_key)
         if old is not None:        # lost a race with another thread: it is a retransmission
             _dismantle(txn)
@@ -486,7 +536,8 @@ class TmCore:
         if status >= 200:
             self.stats.final(status)
         self._uas_actions(txn, actions)
-        self._callbacks(txn, "response_out", reply=reply, relayed=relayed)
+        if txn.callbacks:      # checked here: no kwargs dict per reply without them
+            self._callbacks(txn, "response_out", reply=reply, relayed=relayed)
         return True
 
     def _final_sent(self, txn: Transaction) -> None:
@@ -495,27 +546,33 @@ class TmCore:
         if txn.suspend is Suspend.SUSPENDED and not txn.canceled:
             self._end_suspension(txn)
             self._process_held(txn)
-        if txn.has_open_branch():
-            local = 200 <= txn.status < 300 and self.local_cancel_reason
-            self.cancel_branches(txn, reason='SIP;cause=200;text="Call completed elsewhere"'
-                                 if local else None)
+        for b in txn.branches:          # has_open_branch(), without a generator
+            if b.final_status == 0:
+                break
+        else:
+            return
+        local = 200 <= txn.status < 300 and self.local_cancel_reason
+        self.cancel_branches(txn, reason='SIP;cause=200;text="Call completed elsewhere"'
+                             if local else None)
 
     # ======================================================================
     # forwarding (branches)
     # ======================================================================
-    def relay(self, ctx: Any, dest: Any = None, key: Any = _NO_KEY) -> int:
+    def relay(self, ctx: Any, dest: Any = None, key: Any = _NO_KEY, absent: bool = False) -> int:
         """t_relay: forward ``ctx.msg`` statefully (creating the transaction).
 
         Forks to the R-URI (or ``$du``) plus every destination-set branch,
         or to ``dest`` when given.  Returns 1 when at least one branch was
         sent, 0 on a retransmission / absorbed ACK, negative on errors.
+        ``key``/``absent``: the request key the caller computed and whether it
+        found no transaction under it (see ``new_transaction``).
         """
         msg = ctx.msg
         if msg.method == "ACK":
             return self._relay_ack(ctx, dest)
         created = False
         if ctx.txn is None:
-            rc = self.new_transaction(ctx, guard=False, key=key)
+            rc = self.new_transaction(ctx, guard=False, key=key, absent=absent)
             if rc <= 0:
                 return rc
             created = True
@@ -601,10 +658,13 @@ class TmCore:
                     bflags: int, dest: Any, path: list | None = None) -> int:
         """Build, route (branch_route) and send one branch; 1 sent, 0 dropped, <0 error."""
         breq = msg.copy()
-        breq.attrs.pop("branches", None)
-        breq.attrs.pop("path_vector", None)
-        if uri_text(breq) != uri:
-            breq.uri = uri
+        battrs = breq.attrs
+        if battrs:
+            battrs.pop("branches", None)
+            battrs.pop("path_vector", None)
+        ruri = uri_text(breq)       # once: it is serialised again when the Uri was parsed
+        if ruri != uri:
+            breq.uri = ruri = uri
         breq.dst_uri = du
         breq.bflags = bflags
         for p in reversed(path or ()):
@@ -615,8 +675,9 @@ class TmCore:
             bctx = self.run_route("branch", txn.on_branch, breq, RouteType.BRANCH, txn, index)
             if bctx is not None and bctx.drop:
                 return 0
+            ruri = uri_text(breq)   # branch_route may have changed $ru
         if dest is None:
-            target = breq.dst_uri or uri_text(breq)
+            target = breq.dst_uri or ruri
             dest = self._srv.resolve(target)
             if dest is None:
                 self._warn("tm: cannot resolve destination", target=target)
@@ -625,12 +686,13 @@ class TmCore:
             txn.branch_base = new_branch_base()
         branch_id = f"{txn.branch_base}.{index}"
         decrement_max_forwards(breq, msg)
-        via = self._via_for(dest, branch_id)
+        host, port, via_prefix = self._out_for(dest)
+        via = via_prefix + branch_id
+        lproto = (dest.proto or "udp").lower()
         if self.rr is not None:
             # rr guessed the outgoing socket at record_route(); now it is known
-            host, port = self._sent_by_for(dest)
             try:
-                self.rr.fix_record_route(breq, (dest.proto or "udp").lower(), host, port)
+                self.rr.fix_record_route(breq, lproto, host, port)
             except Exception:
                 if self.log is not None:
                     self.log.exception("tm: rr fix_record_route failed")
@@ -639,15 +701,13 @@ class TmCore:
             add_via(via)
         else:
             breq.add_header("Via", via, first=True)
-        reliable = (dest.proto or "udp").lower() in RELIABLE
+        reliable = lproto in RELIABLE
         branch = Branch(index=index, request=breq, data=breq.to_bytes(), dest=dest,
-                        uri=uri_text(breq), branch_id=branch_id, via=via, bflags=bflags,
+                        uri=ruri, branch_id=branch_id, via=via, bflags=bflags,
                         on_reply=breq.attrs.pop("tm.on_reply", None) or txn.on_reply,
                         on_failure=txn.on_failure,
                         on_branch_failure=txn.on_branch_failure)
         branch.ctxn = ClientTransaction(txn.is_invite, reliable, txn.timers_cfg)
-        branch.timers = TimerSet(self._call_later, self._branch_timer_cb, txn.lock, self._now,
-                                 (txn, branch), queue=self.tqueue)
         txn.branches.append(branch)
         rkey = (branch_id, txn.method)
         self.table.add_reply_key(rkey, txn, branch, "request")
@@ -657,7 +717,8 @@ class TmCore:
         branch.starting = False
         if branch.ctxn.terminated and branch.never_pick:
             return E_SEND
-        self._callbacks(txn, "request_out", branch=branch)
+        if txn.callbacks:
+            self._callbacks(txn, "request_out", branch=branch)
         return 1
 
     def _relay_ack(self, ctx: Any, dest: Any) -> int:
@@ -673,7 +734,7 @@ class TmCore:
             if dest is None:
                 return E_BAD_ADDRESS
         decrement_max_forwards(out, msg)
-        out.add_header("Via", self._via_for(dest, stateless_branch(msg)), first=True)
+        out.add_header("Via", self._out_for(dest)[2] + stateless_branch(msg), first=True)
         return 1 if self.send(out.to_bytes(), dest) else E_SEND
 
     # ======================================================================
@@ -785,7 +846,8 @@ class TmCore:
         """The branch machine passed ``reply`` up (txn lock held)."""
         status = reply.status
         branch.last_reply = reply
-        self._callbacks(txn, "response_in", branch=branch, reply=reply)
+        if txn.callbacks:
+            self._callbacks(txn, "response_in", branch=branch, reply=reply)
         route = branch.on_reply or txn.on_reply
         if route:
             rctx = self.run_route("onreply", route, reply, RouteType.TM_ONREPLY, txn,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 
-from .actions import CLEAR, TERMINATE, TRANSMIT_REPLY, PassUp, SetTimer
+from .actions import CLEAR, TERMINATE, TRANSMIT_REPLY, PassUp, set_timer
 from .timers import T4, TimerValues
 
 
@@ -86,16 +86,16 @@ class ServerTransaction:
                 # RFC 6026: stay to absorb INVITE retransmissions; the proxy relays
                 # further 2xx (retransmissions from the UAS) end to end.
                 self.state = SState.ACCEPTED
-                return [TRANSMIT_REPLY, SetTimer("L", t.wt)]
+                return [TRANSMIT_REPLY, set_timer("L", t.wt)]
             self.state = SState.COMPLETED
             actions: list = [TRANSMIT_REPLY]
             if not self.reliable:
                 self._g_interval = t.t1
-                actions.append(SetTimer("G", t.t1))
-            actions.append(SetTimer("H", 64 * t.t1))
+                actions.append(set_timer("G", t.t1))
+            actions.append(set_timer("H", 64 * t.t1))
             return actions
         self.state = SState.COMPLETED
-        return [TRANSMIT_REPLY, SetTimer("J", 0.0 if self.reliable else t.wt)]
+        return [TRANSMIT_REPLY, set_timer("J", 0.0 if self.reliable else t.wt)]
 
     def resend_2xx(self) -> list:
         """A retransmitted 2xx from downstream is relayed (INVITE, Accepted)."""
@@ -120,7 +120,7 @@ class ServerTransaction:
         if self.state is SState.COMPLETED and self.invite:
             self.state = SState.CONFIRMED
             return [CLEAR["G"], CLEAR["H"],
-                    SetTimer("I", 0.0 if self.reliable else min(T4, self.timers.wt))]
+                    set_timer("I", 0.0 if self.reliable else min(T4, self.timers.wt))]
         return []
 
     def timer_fired(self, name: str) -> list:
@@ -129,7 +129,7 @@ class ServerTransaction:
             return []
         if name == "G" and self.state is SState.COMPLETED and self.invite and not self.reliable:
             self._g_interval = min(2 * self._g_interval, self.timers.t2)
-            return [TRANSMIT_REPLY, SetTimer("G", self._g_interval)]
+            return [TRANSMIT_REPLY, set_timer("G", self._g_interval)]
         if name == "H" and self.state is SState.COMPLETED and self.invite:
             self.state = SState.TERMINATED
             return [CLEAR["G"], PassUp("ack_timeout"), TERMINATE]

@@ -29,6 +29,9 @@ STATS: dict[str, str] = {
 }
 
 
+#: counter name of a final reply class (2..6), made once rather than per reply
+_CLASS_NAMES = {c: f"{c}xx_transactions" for c in range(2, 7)}
+
 #: computed from the table, not counted
 _GAUGES = frozenset(("inuse_transactions", "active_transactions"))
 
@@ -71,7 +74,7 @@ class TmStats:
     def final(self, status: int) -> None:
         """Count a transaction's final reply by class."""
         if 200 <= status < 700:
-            self.inc(f"{status // 100}xx_transactions")
+            self.inc(_CLASS_NAMES[status // 100])
 
     def register_gauges(self, inuse: Any, active: Any) -> None:
         """Make the in-use/active counters read the table at snapshot time."""

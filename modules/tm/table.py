@@ -72,10 +72,22 @@ class TransactionTable:
                 del self.by_key[txn.key]
             if txn.e2e_key is not None and self.by_e2e.get(txn.e2e_key) is txn:
                 del self.by_e2e[txn.e2e_key]
-            for rk in txn.reply_keys:
-                entry = self.by_reply.get(rk)
+            # txn.reply_keys inlined: no key list built per transaction freed
+            by_reply = self.by_reply
+            method = txn.method
+            for b in txn.branches:
+                bid = b.branch_id
+                if not bid:
+                    continue
+                rk = (bid, method)
+                entry = by_reply.get(rk)
                 if entry is not None and entry[0] is txn:
-                    del self.by_reply[rk]
+                    del by_reply[rk]
+                if b.cancel_sent:
+                    rk = (bid, "CANCEL")
+                    entry = by_reply.get(rk)
+                    if entry is not None and entry[0] is txn:
+                        del by_reply[rk]
         return present
 
     # -- lookups -----------------------------------------------------------------

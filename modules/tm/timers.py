@@ -85,7 +85,7 @@ class TimerSet:
     """
 
     __slots__ = ("_call_later", "_now", "_fire", "_args", "_due", "_handle", "_when", "_token",
-                 "_lock", "_queue", "_slot")
+                 "_lock", "_queue", "_slot", "_stale")
 
     #: a handle firing this early (loop clock granularity) still counts as due
     SLACK = 0.001
@@ -107,6 +107,7 @@ class TimerSet:
         self._token = 0
         self._queue = queue    # shared timer wheel (tm's); None: one clock handle per set
         self._slot: int | None = None   # the queue's slot this set waits in (queue lock)
+        self._stale = False   # discard() took the timer the set waits for; settle() moves it
 
     def set(self, name: str, delay: float) -> None:
         """Arm ``name`` after ``delay`` seconds, replacing an armed one."""
@@ -148,10 +149,55 @@ class TimerSet:
             self._when = _INF
             self._queue.remove(self)
 
+    def discard(self, name: str) -> None:
+        """Disarm ``name`` without moving the set in the queue yet (see ``settle``).
+
+        When: the glue performs a machine's action list, which usually clears
+        two or three timers and arms one (a provisional: A, B off, C on; a
+        final reply: A/B/C or E/F off, a wait timer on).  Moving the set to its
+        next deadline after each clear costs a queue operation (lock, dicts,
+        heap) per clear; ``settle()`` after the list makes one move at most.
+        Until then the set may wait in a slot earlier than its next deadline,
+        which is harmless: a wake-up that finds nothing due re-arms.
+        """
+        when = self._due.pop(name, None)
+        if when is not None and when == self._when and self._queue is not None:
+            self._stale = True
+
+    def discard_each(self, names: str) -> None:
+        """``discard`` every one-letter timer name in ``names``, then ``settle``.
+
+        When: a machine sharing the set terminated (the others' timers stay).
+        Usually its timers are gone already, so this only tests membership.
+        """
+        due = self._due
+        if not due:
+            return
+        for name in names:
+            if name in due:
+                self.discard(name)
+        self.settle()
+
+    def settle(self) -> None:
+        """Move the set to its next deadline after ``discard`` calls (one queue op)."""
+        if not self._stale:
+            return
+        self._stale = False
+        due = self._due
+        if due:
+            when = min(due.values())
+            if when != self._when:
+                self._when = when
+                self._queue.push(when, self)
+        elif self._when != _INF or self._slot is not None:
+            self._when = _INF
+            self._queue.remove(self)
+
     def clear_all(self) -> None:
         """Disarm everything (the machine terminated)."""
         self._due.clear()
         self._when = _INF
+        self._stale = False
         self._token += 1       # a queued callback is now stale
         if self._slot is not None:
             self._queue.remove(self)
@@ -189,7 +235,14 @@ class TimerSet:
         self._handle = None
         self._when = _INF
         due = self._due
-        if due:
+        if len(due) == 1:
+            # the usual case (a wait timer, the only one left): no batch to sort
+            for name, w in due.items():
+                break
+            if w <= self._now() + self.SLACK:
+                del due[name]
+                self._fire(*self._args, name)
+        elif due:
             now = self._now() + self.SLACK
             ready = [(w, n) for n, w in due.items() if w <= now]
             if ready:

@@ -129,11 +129,17 @@ def decrement_max_forwards(out: Any, msg: Any) -> None:
     only decrements a value still equal to the received one (and adds 70
     when the header is missing).
     """
+    if msg.attrs.get("maxfwd.processed"):
+        # the usual script ran mf_process_maxfwd_header(): only a header the
+        # script removed since then is missing (no need to parse the value)
+        if out.get("Max-Forwards") is None:
+            out.add_header("Max-Forwards", "70")
+        return
     mf = out.max_forwards
     if mf is None:
         out.add_header("Max-Forwards", "70")
         return
-    if mf <= 0 or msg.attrs.get("maxfwd.processed"):
+    if mf <= 0:
         return
     raw = getattr(msg, "raw", None)
     if raw:

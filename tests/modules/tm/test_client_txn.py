@@ -150,3 +150,13 @@ def test_terminate_is_idempotent():
     c = started()
     assert isinstance(c.terminate()[-1], Terminate)
     assert c.terminate() == []
+
+
+def test_set_timer_actions_are_shared_and_equal_to_new_ones():
+    from siprouter.modules.tm.actions import SetTimer, set_timer
+    a = set_timer("A", 0.5)
+    assert a == SetTimer("A", 0.5) and set_timer("A", 0.5) is a
+    assert set_timer("A", 0.25) == SetTimer("A", 0.25) and set_timer("A", 0.25) is not a
+    # arbitrary (lifetime-capped) delays still work once the cache is full
+    made = [set_timer("B", 1.0 + i / 7) for i in range(1000)]
+    assert [m.delay for m in made] == [1.0 + i / 7 for i in range(1000)]

@@ -53,7 +53,13 @@ class _T:
     def __init__(self, index, label, key):
         self.index, self.label, self.key = index, label, key
         self.e2e_key = None
-        self.reply_keys = []
+        self.method = "INVITE"
+        self.branches = []      # what remove() reads the reply keys from
+
+
+class _B:
+    def __init__(self, branch_id, cancel_sent=False):
+        self.branch_id, self.cancel_sent = branch_id, cancel_sent
 
 
 def test_table_insert_is_atomic_and_remove_cleans_indexes():
@@ -63,11 +69,15 @@ def test_table_insert_is_atomic_and_remove_cleans_indexes():
     assert t.insert(a, ("k",)) is None
     b = _T(*t.new_ident("c", 1), ("k",))
     assert t.insert(b, ("k",)) is a
-    a.reply_keys.append(("br", "INVITE"))
+    a.branches.append(_B("br", cancel_sent=True))
     t.add_reply_key(("br", "INVITE"), a, None, "request")
+    t.add_reply_key(("br", "CANCEL"), a, None, "cancel")
+    t.add_reply_key(("other", "INVITE"), b, None, "request")
     assert t.get_ident(idx, label) is a and t.get_reply(("br", "INVITE"))[0] is a
     assert t.remove(a) and len(t) == 0
     assert t.get(("k",)) is None and t.get_reply(("br", "INVITE")) is None
+    assert t.get_reply(("br", "CANCEL")) is None
+    assert t.get_reply(("other", "INVITE"))[0] is b     # another transaction's key stays
     assert not t.remove(a)
 
 
@@ -122,3 +132,43 @@ def test_timerset_rearm_and_clear_ignore_stale_callbacks():
     ts.clear_all()
     clock.advance(5)
     assert fired == ["A"] and clock.pending() == 0
+
+
+def test_decrement_max_forwards_counts_a_hop_once():
+    from siprouter.modules.tm.wire import decrement_max_forwards
+    # not processed by the script: tm decrements
+    msg = invite()
+    out = msg.copy()
+    decrement_max_forwards(out, msg)
+    assert out.max_forwards == msg.max_forwards - 1
+    # mf_process_maxfwd_header() ran: the value stays as the script left it
+    msg = invite()
+    msg.set_header("Max-Forwards", "9")
+    msg.attrs["maxfwd.processed"] = True
+    out = msg.copy()
+    decrement_max_forwards(out, msg)
+    assert out.max_forwards == 9
+    # ... unless the script removed the header since: one is added
+    msg.remove_header("Max-Forwards")
+    out = msg.copy()
+    decrement_max_forwards(out, msg)
+    assert out.max_forwards == 70
+    # no header and not processed: added
+    msg = invite()
+    msg.remove_header("Max-Forwards")
+    out = msg.copy()
+    decrement_max_forwards(out, msg)
+    assert out.max_forwards == 70
+
+
+def test_stateless_branch_same_for_a_retransmission_different_per_ack():
+    a1 = invite(method="ACK", branch="z9hG4bKack1")
+    assert stateless_branch(a1) == stateless_branch(invite(method="ACK", branch="z9hG4bKack1"))
+    assert stateless_branch(a1) != stateless_branch(invite(method="ACK", branch="z9hG4bKack2"))
+    assert stateless_branch(a1) != stateless_branch(
+        invite(method="ACK", branch="z9hG4bKack1", call_id="other"))
+    # RFC 2543 (no magic cookie): the CSeq number tells two ACKs apart
+    via = "SIP/2.0/UDP 10.0.0.9:5060"
+    assert stateless_branch(invite(method="ACK", via=via, cseq=1)) != \
+        stateless_branch(invite(method="ACK", via=via, cseq=2))
+    assert stateless_branch(invite(method="ACK", via=via)).startswith(MAGIC)

@@ -474,3 +474,70 @@ def test_relay_send_failure_is_answered_477(h):
     msg = invite(method="OPTIONS")
     assert F.t_relay(h.ctx(msg)) < 0
     assert h.upstream() == [477]
+
+
+def test_finished_call_waits_in_one_queue_entry_and_is_freed_after_wt(h):
+    # Kamailio's put_on_wait: after the 2xx, the branch's M and the server's L wait
+    # together in the transaction's own timer set (one queue entry), and the
+    # transaction is freed when that entry fires
+    relay(h)
+    fwd = h.env.sent[0][0]
+    txn = next(iter(h.core.table))
+    # the branch's timers are in the transaction's set, named letter + branch index
+    assert txn.branches[0].timers is None
+    assert txn.uas_timers.armed() == ["A0", "B0"] and len(h.core.tqueue) == 1
+    h.deliver(reply_to(fwd, 180))
+    assert txn.uas_timers.armed() == ["C0"] and len(h.core.tqueue) == 1
+    h.deliver(reply_to(fwd, 200))
+    assert txn.uas_timers.armed() == ["L", "M0"]
+    assert len(h.core.tqueue) == 1
+    h.deliver(reply_to(fwd, 200))            # a 2xx retransmission is still relayed
+    assert h.upstream() == [100, 180, 200, 200]
+    h.advance(4.9)
+    assert h.api.table_size() == 1
+    h.advance(0.2)
+    assert h.api.table_size() == 0 and len(h.core.tqueue) == 0
+    assert h.env.clock.pending() == 0
+
+
+def test_branch_wait_survives_the_server_machine_ending_first(h):
+    # the server side ends early (a reply transport error while Accepted): the
+    # branch still absorbs 2xx retransmissions until its own M, then the cell is freed
+    relay(h)
+    fwd = h.env.sent[0][0]
+    h.deliver(reply_to(fwd, 200))
+    txn = next(iter(h.core.table))
+    with txn.lock:
+        h.core._uas_actions(txn, txn.uas.transport_error())
+    assert txn.uas.terminated and txn.uas_timers.armed() == ["M0"]
+    assert h.api.table_size() == 1
+    h.advance(5.1)
+    assert h.api.table_size() == 0 and len(h.core.tqueue) == 0
+
+
+def test_non_invite_wait_timers_j_and_k_free_the_transaction(h):
+    msg = invite(method="BYE", branch="z9hG4bKbye1")
+    relay(h, msg)
+    fwd = h.last_sent("BYE")
+    h.deliver(reply_to(fwd, 200))
+    txn = next(iter(h.core.table))
+    assert txn.uas_timers.armed() == ["J", "K0"] and len(h.core.tqueue) == 1
+    h.advance(5.1)
+    assert h.api.table_size() == 0 and len(h.core.tqueue) == 0
+
+
+def test_local_reply_to_tag_is_the_requests_own_or_ours_settled_on_first_use(h):
+    # in-dialog request: the local reply keeps the request's To tag
+    ctx = h.ctx(invite(method="BYE", branch="z9hG4bKbye2", to_tag="dlg7"))
+    assert F.t_newtran(ctx) == 1
+    assert ctx.txn.own_tag is None                 # not looked up at t_newtran
+    assert F.t_reply(ctx, 404, "Not Here") == 1
+    assert h.env.replies[-1][1].to.tag == "dlg7" and ctx.txn.to_tag == "dlg7"
+    # initial request: tm's own tag, the same for every local reply of the transaction
+    ctx = h.ctx(invite(call_id="c-tag", branch="z9hG4bKinv9"))
+    assert F.t_newtran(ctx) == 1
+    assert F.t_reply(ctx, 180, "Ringing") == 1
+    tag = h.env.replies[-1][1].to.tag
+    assert tag and tag == ctx.txn.to_tag
+    assert F.t_reply(ctx, 486, "Busy Here") == 1
+    assert h.env.replies[-1][1].to.tag == tag

@@ -130,3 +130,74 @@ def test_a_finished_transaction_leaves_nothing_in_the_queue():
     assert len(q) == 0 and q._slots == {}
     clock.advance(200.0)
     assert fired == []
+
+
+def test_discard_then_settle_moves_the_set_once():
+    pushes: list = []
+
+    class CountingQueue(TimerQueue):
+        def push(self, when: float, ts: object) -> None:
+            pushes.append(when)
+            super().push(when, ts)
+
+    clock = ManualClock(0.0)
+    q = CountingQueue(clock.call_later, clock.now)
+    fired: list = []
+    ts = _set(clock, q, fired)
+    ts.set("A", 0.5)
+    ts.set("B", 30.0)
+    del pushes[:]
+    # a provisional reply: A and B off, C on -- one queue move, for C
+    ts.discard("A")
+    ts.discard("B")
+    ts.set("C", 120.0)
+    ts.settle()
+    assert pushes == [120.0] and ts.armed() == ["C"] and len(q) == 1
+    # a final reply: C off, M on (earlier: pushed by set, settle has nothing to do)
+    ts.discard("C")
+    ts.set("M", 5.0)
+    ts.settle()
+    assert pushes == [120.0, 5.0] and ts.armed() == ["M"]
+    clock.advance(5.0)
+    assert [(n, w) for _, n, w in fired] == [("M", 5.0)]
+    assert len(q) == 0 and clock.pending() == 0
+
+
+def test_discard_of_every_timer_takes_the_set_out_and_no_settle_is_harmless():
+    clock = ManualClock(0.0)
+    q = TimerQueue(clock.call_later, clock.now)
+    fired: list = []
+    ts = _set(clock, q, fired)
+    ts.set("E", 0.5)
+    ts.set("F", 32.0)
+    ts.discard("E")
+    ts.discard("F")
+    assert len(q) == 1           # not moved yet
+    ts.settle()
+    assert len(q) == 0 and ts.armed() == []
+    # without settle the set waits in an early slot: the wake-up finds nothing due
+    # and re-arms for the real deadline
+    ts.set("E", 0.5)
+    ts.set("F", 32.0)
+    ts.discard("E")
+    clock.advance(1.0)
+    assert fired == [] and ts.armed() == ["F"] and len(q) == 1
+    clock.advance(31.0)
+    assert [(n, w) for _, n, w in fired] == [("F", 32.0)]
+
+
+def test_discard_each_keeps_the_other_machines_timers():
+    clock = ManualClock(0.0)
+    q = TimerQueue(clock.call_later, clock.now)
+    fired: list = []
+    ts = _set(clock, q, fired)
+    ts.set("G", 0.5)             # the server machine's
+    ts.set("M0", 5.0)            # a branch's wait timer in the same set
+    ts.discard_each("GHIJL")
+    assert ts.armed() == ["M0"] and len(q) == 1
+    clock.advance(1.0)
+    assert fired == []
+    clock.advance(4.0)
+    assert [(n, w) for _, n, w in fired] == [("M0", 5.0)]
+    ts.discard_each("GHIJL")     # nothing armed: nothing to do
+    assert len(q) == 0
