@@ -14,7 +14,9 @@ Lookups scan ``_keys`` with ``list.index`` / ``in`` / ``count``, which run in C
 and beat building a dict for the 10-20 fields of a typical message.  A value is
 cut out of its line (and unfolded) only when asked for.  Parsed views (Via,
 From/To, CSeq, Contact...) are built on first access and cached in ``_cache``;
-every mutator clears the cache and sets ``_dirty``.  ``to_bytes`` returns the
+every mutator sets ``_dirty`` and drops the cached views (``_changed``), except
+the immutable ones of the headers it did not touch (the CSeq and the parser's
+From/To matches), which stay valid.  ``to_bytes`` returns the
 received bytes while nothing changed, else joins the start line and the lines
 again, with a correct Content-Length.
 
@@ -32,6 +34,7 @@ from typing import Any
 from .cseq import CSeq, line_match as cseq_line_match
 from .grammar import is_token
 from .headers import COMMA_SPLIT, canonical_name, header_key, split_commas
+from .headers import _KEY_CACHE
 from .nameaddr import NameAddr, from_usual_match, parse_nameaddr_list
 from .nameaddr import line_match as nameaddr_line_match
 from .params import plain_params
@@ -40,12 +43,56 @@ from .uri import Uri, parse_uri
 from .via import Via, vias_of_line
 
 _intern = sys.intern
+_key_memo = _KEY_CACHE.get
 
 _Match = re.Match
 _new = object.__new__
 _tuple_new = tuple.__new__
 _SHARED_KEYS = frozenset(("cseq", "from", "to"))
-_IMMUTABLE = frozenset((CSeq, _Match))
+#: header name as given to add_header/set_header -> (key, "Canonical-Name: "),
+#: for valid names only (bounded like headers.header_key's memo: the names
+#: come from code -- "Via", "Record-Route", "Max-Forwards" -- not from the
+#: wire, so this is a table of a handful of constants, not per-message data)
+_LINE_PREFIX: dict[str, tuple[str, str]] = {}
+
+
+def _immutable_views(cache: dict[str, Any]) -> dict[str, Any]:
+    """The entries of a view cache that stay valid while other headers change
+    and may be shared by copies: the CSeq and the parser's From/To shape
+    matches (immutable), or None for an absent header.
+
+    Runs in ``SipMessage.copy`` and after adding/changing other headers.
+    """
+    # (unrolled, no comprehension frame: runs several times per relayed call)
+    keep = {}
+    if "cseq" in cache:
+        value = cache["cseq"]
+        if value is None or value.__class__ is CSeq:
+            keep["cseq"] = value
+    if "from" in cache:
+        value = cache["from"]
+        if value is None or value.__class__ is _Match:
+            keep["from"] = value
+    if "to" in cache:
+        value = cache["to"]
+        if value is None or value.__class__ is _Match:
+            keep["to"] = value
+    return keep
+
+
+def _line_prefix(name: str) -> tuple[str, str]:
+    """Validate a header name given by code and return ``(key, "Name: ")``.
+
+    Called by ``SipMessage._new_line`` on the first use of each spelling;
+    raises ValueError for a name that is no token.
+    """
+    if not is_token(name.strip()):
+        raise ValueError(f"bad header name {name!r}")
+    key = header_key(name)
+    prefix = (key, f"{canonical_name(key, name)}: ")
+    if len(_LINE_PREFIX) < 1024:
+        _LINE_PREFIX[name] = prefix
+    return prefix
 
 
 def line_value(line: str) -> str:
@@ -130,11 +177,16 @@ class SipMessage:
 
     def get(self, name: str) -> str | None:
         """Value of the first header field called *name* (unfolded, stripped), or None."""
-        key = header_key(name)
+        # (header_key's memo read inline, and line_value's usual case: this
+        # runs several times per relayed message -- Route, Max-Forwards...)
+        key = _key_memo(name) or header_key(name)
         keys = self._keys
         if key not in keys:
             return None
-        return line_value(self._lines[keys.index(key)])
+        line = self._lines[keys.index(key)]
+        # (every stored line has its colon: the parser keeps no other, the
+        # mutators write "Name: value")
+        return line.partition(":")[2].strip() if "\n" not in line else line_value(line)
 
     def get_all(self, name: str) -> list[str]:
         """All values of *name*, comma-split where the header's grammar is a list.
@@ -170,19 +222,39 @@ class SipMessage:
                 for k, line in zip(self._keys, self._lines)]
 
     # -- mutators ---------------------------------------------------------------
-    def _changed(self) -> None:
-        self._cache.clear()
+    def _changed(self, key: str | None = None) -> None:
+        """Forget the parsed views after a change of the fields called *key*
+        (None: anything may have changed) and mark the message dirty.
+
+        Runs after every mutator.  The immutable views of *other* headers --
+        the CSeq and the parser's From/To shape matches, or None for an
+        absent one -- depend only on their own fields, so they are kept: a
+        proxy that adds a Via or Record-Route still reads From/To tags and
+        CSeq without matching the lines again.  Mutable views (Via,
+        NameAddr lists) are always dropped, as before.
+        """
+        cache = self._cache
+        if cache:
+            if key is None or key in _SHARED_KEYS:
+                cache.clear()
+            else:
+                self._cache = _immutable_views(cache)
         self._dirty = True
 
     @staticmethod
     def _new_line(name: str, value: str) -> tuple[str, str]:
-        value = str(value)
+        """``(key, "Name: value")`` for a field added by code; ValueError for
+        a bad name or a value holding CR/LF.  Runs for every header a module
+        adds or sets."""
+        if value.__class__ is not str:
+            value = str(value)
         if "\r" in value or "\n" in value:
             raise ValueError("header value must not contain CR or LF")
-        if not is_token(name.strip()):
-            raise ValueError(f"bad header name {name!r}")
-        key = header_key(name)
-        return key, f"{canonical_name(key, name)}: {value.strip()}"
+        try:
+            key, prefix = _LINE_PREFIX[name]
+        except KeyError:
+            key, prefix = _line_prefix(name)
+        return key, prefix + value.strip()
 
     def add_header(self, name: str, value: str, *, first: bool = False) -> None:
         """Append a field at the end; with ``first=True`` put it above every
@@ -196,7 +268,7 @@ class SipMessage:
         else:
             self._keys.append(key)
             self._lines.append(line)
-        self._changed()
+        self._changed(key)
 
     def insert_header_after(self, ref_name: str, name: str, value: str) -> None:
         """Insert a field after the last field called *ref_name* (at the end
@@ -206,7 +278,7 @@ class SipMessage:
         pos = where[-1] + 1 if where else len(self._keys)
         self._keys.insert(pos, key)
         self._lines.insert(pos, line)
-        self._changed()
+        self._changed(key)
 
     def remove_header(self, name: str) -> int:
         """Remove every field called *name*; return how many were removed."""
@@ -219,35 +291,41 @@ class SipMessage:
             pos = keys.index(key)
             del keys[pos]
             del self._lines[pos]
-            self._changed()
+            self._changed(key)
         elif n:
             pairs = [(k, line) for k, line in zip(keys, self._lines) if k != key]
             self._keys = [k for k, _ in pairs]
             self._lines = [line for _, line in pairs]
-            self._changed()
+            self._changed(key)
         return n
 
     def set_header(self, name: str, value: str) -> None:
         """Replace all fields called *name* by one (at the first one's place)."""
         key, line = self._new_line(name, value)
-        if key not in self._keys:
-            self._keys.append(key)
+        keys = self._keys
+        n = keys.count(key)
+        if n == 1:
+            # the usual single field (Max-Forwards...): rewritten in place
+            self._lines[keys.index(key)] = line
+        elif not n:
+            keys.append(key)
             self._lines.append(line)
         else:
-            pos = self._keys.index(key)
-            self.remove_header(name)
+            pos = keys.index(key)
+            self.remove_header(key)
             self._keys.insert(pos, key)
             self._lines.insert(pos, line)
-        self._changed()
+        self._changed(key)
 
     def _replace_line(self, pos: int, value: str | None) -> None:
         """Rewrite field *pos* with *value* (keeping its name), or delete it."""
+        key = self._keys[pos]
         if value is None:
             del self._keys[pos]
             del self._lines[pos]
         else:
-            self._lines[pos] = f"{canonical_name(self._keys[pos], line_name(self._lines[pos]))}: {value}"
-        self._changed()
+            self._lines[pos] = f"{canonical_name(key, line_name(self._lines[pos]))}: {value}"
+        self._changed(key)
 
     def set_top_via(self, via: Via | str) -> None:
         """Replace the topmost via-parm, leaving any others in its field alone
@@ -523,11 +601,15 @@ class SipMessage:
         lines = self._lines
         if keys.count("content-length") == 1:
             # the usual single Content-Length: rewritten in place, the other
-            # lines joined as they are (no per-line loop)
-            pos = keys.index("content-length")
-            return "\r\n".join((self._start_line(), *lines[:pos],
-                                 f"{line_name(lines[pos])}: {len(body)}", *lines[pos + 1:],
-                                 "", "")).encode("utf-8", "surrogateescape") + body
+            # lines joined as they are (no per-line loop); it is usually the
+            # last field, which saves the scan for it
+            pos = len(keys) - 1 if keys[-1] == "content-length" else keys.index("content-length")
+            # (one list built and one item replaced: cheaper than slicing
+            # around the field; line_name inlined)
+            out = [self._start_line(), *lines, "", ""]
+            line = lines[pos]
+            out[pos + 1] = f"{line[:line.find(':')].strip()}: {len(body)}"
+            return "\r\n".join(out).encode("utf-8", "surrogateescape") + body
         out = [self._start_line()]
         if "content-length" in keys:
             cl_done = False
@@ -563,22 +645,17 @@ class SipMessage:
         Header fields, body, flags and the first level of ``attrs`` are copied;
         ``rcv`` (immutable) is shared; parsed views are rebuilt on demand.
         """
-        cls = type(self)
-        new = cls.__new__(cls)
+        new = _new(self.__class__)
         new.raw = self.raw
-        new._keys = list(self._keys)
-        new._lines = list(self._lines)
+        new._keys = self._keys.copy()          # (always lists: cheaper than list())
+        new._lines = self._lines.copy()
         new._body = self._body
         new._dirty = self._dirty
         # immutable cached results are shared: the CSeq, and the parser's
         # From/To shape matches (re.Match), so a copy of a parsed request
         # does not match them again; mutable views (Via, NameAddr) are rebuilt
         cache = self._cache
-        if cache:
-            new._cache = {k: v for k, v in cache.items()
-                          if k in _SHARED_KEYS and (v is None or v.__class__ in _IMMUTABLE)}
-        else:
-            new._cache = {}
+        new._cache = _immutable_views(cache) if cache else {}
         new._version = self._version
         new.rcv = self.rcv
         new.flags = self.flags
@@ -651,7 +728,8 @@ class SipRequest(SipMessage):
         return uri is not None and str(uri) != self._uri_text
 
     def _start_line(self) -> str:
-        return f"{self._method} {self.uri_text} {self._version}"
+        uri = self._uri                   # (uri_text inlined: runs for every to_bytes)
+        return f"{self._method} {self._uri_text if uri is None else str(uri)} {self._version}"
 
     def _copy_start(self, new: SipMessage) -> None:
         new._method = self._method                          # type: ignore[attr-defined]

@@ -37,7 +37,10 @@ from .uri import Uri, parse_uri
 # ";tag=" parameter (the usual From/To: no split needed), 5 the params text
 # (";a=b;c", or "" when there are none) otherwise.
 _URI = ascii_class('<>"')
-_PARAMS = r'(?:;[tT][aA][gG]=(' + PLAIN_VALUE + r'*+)|((?:;' + PLAIN_PARAM + r')*))'
+# (The parameter list is a possessive "*+": what it gives back could only be
+# visible characters, which nothing after it accepts, so the language is the
+# same; sre runs it without a repeat context, ~20% cheaper with parameters.)
+_PARAMS = r'(?:;[tT][aA][gG]=(' + PLAIN_VALUE + r'*+)|((?:;' + PLAIN_PARAM + r')*+))'
 _USUAL = re.compile(r'(?:"([^"\\]*)"\s*|([^"<]*))<(' + _URI + r'+)>' + _PARAMS + r'\Z')
 usual_match = _USUAL.match
 # The same on a whole header line as received ("From:  Bob <sip:b@h>;tag=1  "):

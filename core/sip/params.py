@@ -77,7 +77,9 @@ PLAIN_NAME = ascii_class(';=",')
 PLAIN_VALUE = ascii_class(';",')
 #: one generic-param in the plain shape the fast paths accept: a non-empty
 #: name, an optional value, visible ASCII only (no blanks, quotes or commas)
-PLAIN_PARAM = PLAIN_NAME + "+(?:=" + PLAIN_VALUE + "*)?"
+#: (the optional value as "(?:=...|)": a BRANCH in sre, cheaper than the
+#: REPEAT that "(?:=...)?" compiles to; same language and groups)
+PLAIN_PARAM = PLAIN_NAME + "+(?:=" + PLAIN_VALUE + "*|)"
 
 
 def plain_params(text: str) -> dict[str, str | None]:

@@ -43,9 +43,18 @@ _HEADER_SAFE = _MARK + "[]/?:+$"           # hnv-unreserved / unreserved / escap
 # holding ';', RFC 4475 semiuri, and the general path must decide), visible
 # ASCII only (a bitmap class, cheap per character; anything else is left to
 # the general path, which gives the same result).
-_USUAL_SIP = re.compile(r"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,]+)@)?"
-                        r"([A-Za-z0-9\-._]*[A-Za-z0-9][A-Za-z0-9\-._]*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?"
-                        r"(?:;(" + ascii_class("?@") + r"*))?$")
+# (Written for sre's speed, same language and groups as the plain form
+# "(sips?):(?:(U+)@)?(H*A H*|\[...\])(?::(D{1,5}))?(?:;(P*))?$": optional
+# parts as "(?:X|)", a BRANCH instead of a REPEAT that allocates a context per
+# use; possessive runs wherever the next character can never be one of the
+# run's (the user part holds no "@", the host no ":" or ";"), so no
+# backtracking -- a URI without user part, e.g. "sip:proxy;lr", no longer
+# retries "@" after every host character.  The host "H*AH*" (at least one
+# letter or digit) is "[-._]*+ A H*+" for that reason.)
+_USUAL_SIP = re.compile(r"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,]++)@|)"
+                        r"([\-._]*+[A-Za-z0-9][A-Za-z0-9\-._]*+|\[[0-9A-Fa-f:.]++\])"
+                        r"(?::([0-9]{1,5}+)|)"
+                        r"(?:;(" + ascii_class("?@") + r"*+)|)$")
 
 
 def _unescape(text: str) -> str:

@@ -221,3 +221,64 @@ def test_malformed_core_header_is_a_400_at_parse_time(repl):
     exc = err.value
     assert exc.status == 400 and exc.is_request is True
     assert exc.partial is not None and exc.partial.call_id == "c1"
+
+
+# The fast-path regexes write every optional part as "(?:X|)" (and the
+# name-addr parameter list as a possessive "*+") because sre runs those
+# without a repeat context.  These pin the groups each optional part yields
+# when present and when absent, so a rewrite that shifts or drops a group
+# (or changes what matches) fails here and not only in a view built later.
+@pytest.mark.parametrize("line, groups", [
+    ("Via: SIP/2.0/UDP h", ("UDP", "h", None) + (None,) * 8),
+    ("Via: SIP/2.0/UDP h:5060", ("UDP", "h", "5060") + (None,) * 8),
+    ("Via: SIP/2.0/UDP h;rport", ("UDP", "h", None, "rport", None) + (None,) * 6),
+    ("Via: SIP/2.0/UDP h;rport=", ("UDP", "h", None, "rport", "") + (None,) * 6),
+    ("Via: SIP/2.0/TCP h:1;a=1;b;c=3;d=4",
+     ("TCP", "h", "1", "a", "1", "b", None, "c", "3", "d", "4")),
+    ("Via: SIP/2.0/UDP h;a;b;c;d;e", None),             # five parameters: general path
+    ("Via: SIP/2.0/UDP h:;a", None),
+    ("Via: SIP/2.0/UDP h;A=1", None),                   # upper-case name: general path
+])
+def test_via_line_regex_groups(line, groups):
+    from siprouter.core.sip import via
+    m = via.line_match(line)
+    assert (m and m.groups()) == groups
+    value = line_value(line)
+    m = via._fast_match(value)
+    assert (m and m.groups()) == groups
+    usual = via._usual_match(value)
+    if groups is not None:
+        assert usual.groups()[:3] == groups[:3]
+        assert usual.group(4) == (value.partition(";")[2] if ";" in value else None)
+
+
+@pytest.mark.parametrize("line, groups", [
+    ("To: <sip:b@h>", (None, "", "sip:b@h", None, "")),
+    ("To: Bob <sip:b@h>;tag=1", (None, "Bob ", "sip:b@h", "1", None)),
+    ('To: "B" <sip:b@h>;x;y=2', ("B", None, "sip:b@h", None, ";x;y=2")),
+    ("To: <sip:b@h>;x=;tag=3", (None, "", "sip:b@h", None, ";x=;tag=3")),
+    ("To: <sip:b@h>;x;", None),                          # empty parameter
+    ("To: <sip:b@h>;=1", None),                          # empty name
+])
+def test_nameaddr_line_regex_groups(line, groups):
+    from siprouter.core.sip import nameaddr
+    m = nameaddr.line_match(line)
+    assert (m and m.groups()) == groups
+    m = nameaddr.usual_match(line_value(line))
+    assert (m and m.groups()) == groups
+
+
+@pytest.mark.parametrize("uri, groups", [
+    ("sip:h", ("sip", None, "h", None, None)),
+    ("sip:u@h", ("sip", "u", "h", None, None)),
+    ("sips:u@h:5061", ("sips", "u", "h", "5061", None)),
+    ("sip:h;lr", ("sip", None, "h", None, "lr")),
+    ("sip:u@h:1;transport=tcp;lr", ("sip", "u", "h", "1", "transport=tcp;lr")),
+    ("sip:u@h;", ("sip", "u", "h", None, "")),
+    ("sip:u@h:", None),
+    ("sip:u@h?x=1", None),                               # headers: general path
+])
+def test_usual_sip_uri_regex_groups(uri, groups):
+    from siprouter.core.sip import uri as uri_module
+    m = uri_module._USUAL_SIP.match(uri)
+    assert (m and m.groups()) == groups

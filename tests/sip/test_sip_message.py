@@ -332,3 +332,146 @@ def test_bytearray_and_memoryview_input():
     for data in (bytearray(INVITE), memoryview(INVITE)):
         msg = parse_message(data)
         assert type(msg.raw) is bytes and msg.to_bytes() == INVITE
+
+
+# -- mutators keep the views of the headers they do not touch ---------------------
+def test_views_of_untouched_headers_survive_a_change_of_another_header():
+    # add_header/set_header/remove_header keep the parser's From/To matches and
+    # the CSeq when another header changes (a proxy adds Via and Record-Route,
+    # then reads the tags): same values as a fresh parse of the new wire form
+    msg = parse_message(INVITE)
+    msg.add_header("Record-Route", "<sip:p.example.com;lr>", first=True)
+    msg.add_header("Via", "SIP/2.0/UDP p.example.com;branch=z9hG4bKp1", first=True)
+    msg.set_header("Max-Forwards", "69")
+    msg.remove_header("Contact")
+    again = parse_message(msg.to_bytes())
+    for m in (msg, again):
+        assert m.from_tag == "9fxced76sl" and m.to_tag is None
+        assert m.cseq == CSeq(1, "INVITE")
+        assert str(m.from_) == str(again.from_) and str(m.to) == str(again.to)
+        assert m.top_via.branch == "z9hG4bKp1" and len(m.vias) == 2
+        assert m.contacts == [] and m.max_forwards == 69
+
+
+@pytest.mark.parametrize("name", ["From", "f", "FROM"])
+def test_changing_from_drops_its_view(name):
+    msg = parse_message(INVITE)
+    assert msg.from_tag == "9fxced76sl"
+    msg.set_header(name, "<sip:x@example.com>;tag=new")
+    assert msg.from_tag == "new" and msg.from_.tag == "new"
+    assert msg.cseq == CSeq(1, "INVITE")
+
+
+def test_changing_to_and_cseq_drops_their_views():
+    msg = parse_message(INVITE)
+    assert msg.to_tag is None and msg.cseq == CSeq(1, "INVITE")
+    msg.set_header("t", "<sip:bob@biloxi.example.com>;tag=t1")     # compact form
+    msg.set_header("CSeq", "2 BYE")
+    assert msg.to_tag == "t1" and msg.to.tag == "t1"
+    assert msg.cseq == CSeq(2, "BYE")
+    msg.remove_header("To")
+    assert msg.to is None and msg.to_tag is None
+    msg.add_header("To", "<sip:c@example.com>;tag=t2")
+    assert msg.to_tag == "t2"
+
+
+def test_absent_header_view_is_refreshed_when_it_is_added():
+    msg = parse_message(INVITE)
+    msg.remove_header("From")
+    assert msg.from_ is None
+    msg.add_header("Via", "SIP/2.0/UDP p;branch=z9hG4bKq", first=True)
+    assert msg.from_ is None
+    msg.insert_header_after("Via", "From", "<sip:a@example.com>;tag=back")
+    assert msg.from_tag == "back"
+
+
+def test_a_copy_keeps_the_shared_views_correct_after_changes():
+    msg = parse_message(INVITE)
+    msg.add_header("Via", "SIP/2.0/UDP p;branch=z9hG4bKq", first=True)
+    copy = msg.copy()
+    copy.set_header("From", "<sip:z@example.com>;tag=z")
+    assert msg.from_tag == "9fxced76sl" and copy.from_tag == "z"
+    assert copy.top_via.branch == "z9hG4bKq"
+
+
+# -- _new_line: header names given by code -------------------------------------------
+def test_added_header_names_are_validated_every_time_and_spelled_canonically():
+    msg = parse_message(INVITE)
+    for _ in range(2):                       # (the second time from the name table)
+        with pytest.raises(ValueError):
+            msg.add_header("Bad Name", "x")
+        with pytest.raises(ValueError):
+            msg.add_header("X-Ok", "a\r\nInjected: 1")
+    msg.add_header("record-route", "<sip:p;lr>")
+    msg.add_header("  record-route ", "<sip:q;lr>")
+    msg.add_header("x-Custom-Thing", 7)       # non-str value: str()-ed
+    msg.add_header("x-Custom-Thing", " padded ")
+    wire = msg.to_bytes()
+    assert b"\r\nRecord-Route: <sip:p;lr>\r\n" in wire
+    assert b"\r\nRecord-Route: <sip:q;lr>\r\n" in wire
+    assert b"\r\nx-Custom-Thing: 7\r\n" in wire and b"\r\nx-Custom-Thing: padded\r\n" in wire
+    assert msg.get_all("x-custom-thing") == ["7", "padded"]
+
+
+def test_set_header_keeps_the_place_of_the_field():
+    msg = parse_message(INVITE)
+    names = msg.header_names()
+    msg.set_header("Max-Forwards", "5")                 # one field: rewritten in place
+    assert msg.header_names() == names and msg.max_forwards == 5
+    msg.add_header("X-Two", "1")
+    msg.insert_header_after("Max-Forwards", "X-Two", "2")
+    msg.set_header("X-Two", "3")                         # two fields -> one, at the first
+    assert msg.get_all("X-Two") == ["3"]
+    assert msg.header_names().index("X-Two") == names.index("Max-Forwards") + 1
+    msg.set_header("X-New", "n")                         # absent: appended
+    assert msg.header_names()[-1] == "X-New"
+
+
+def test_get_unfolds_a_folded_value():
+    data = INVITE.replace(b"\r\nCall-ID: ", b"\r\nSubject: first\r\n  second\r\nCall-ID: ", 1)
+    msg = parse_message(data)
+    assert msg.get("Subject") == "first second" and msg.get("s") == "first second"
+    assert msg.get("Call-ID") == "3848276298220188511@atlanta.example.com"
+    assert msg.get("X-Absent") is None
+
+
+@pytest.mark.parametrize("where", ["last", "middle"])
+def test_to_bytes_rewrites_the_content_length_wherever_it_is(where):
+    data = INVITE
+    if where == "middle":
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        cl = next(line for line in lines if line.lower().startswith(b"content-length"))
+        lines.remove(cl)
+        lines.insert(2, cl)
+        data = b"\r\n".join(lines) + b"\r\n\r\n" + body
+    msg = parse_message(data)
+    msg.body = b"v=0\r\n"
+    wire = msg.to_bytes()
+    again = parse_message(wire)
+    assert again.body == b"v=0\r\n" and again.content_length == 5
+    assert again.count("Content-Length") == 1
+    assert again.header_names() == msg.header_names()
+
+
+@pytest.mark.parametrize("vias", [
+    ["Via: SIP/2.0/UDP p1;branch=z9hG4bK1", "Via: SIP/2.0/UDP p2;branch=z9hG4bK2;received=1.2.3.4"],
+    ["Via: SIP/2.0/UDP p1;branch=z9hG4bK1, SIP/2.0/TCP p2;branch=z9hG4bK2",
+     "Via: SIP/2.0/UDP p3;branch=z9hG4bK3"],
+    ['Via: SIP/2.0/UDP p1;branch=z9hG4bK1;x="a,b"', "v: SIP/2.0/UDP p2;branch=z9hG4bK2"],
+    ["Via: SIP/2.0/UDP p1;branch=z9hG4bK1"],
+])
+def test_pop_top_via_leaves_the_views_a_fresh_parse_gives(vias):
+    head = "SIP/2.0 200 OK\r\n" + "\r\n".join(vias) + (
+        "\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\n"
+        "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+    msg = parse_message(head.encode())
+    before = [str(v) for v in msg.vias]
+    top = msg.pop_top_via()
+    assert str(top) == before[0]
+    fresh = parse_message(msg.to_bytes())
+    assert [str(v) for v in msg.vias] == [str(v) for v in fresh.vias] == before[1:]
+    assert (msg.top_via and str(msg.top_via)) == (fresh.top_via and str(fresh.top_via))
+    if len(before) > 1:
+        assert str(msg.pop_top_via()) == before[1]
+        assert [str(v) for v in msg.vias] == before[2:]
