@@ -74,12 +74,18 @@ def ours_parse_only(data: bytes) -> None:
 
 
 def _read_fields(msg) -> str | None:
-    """What a proxy reads of every message; returns the top Via branch."""
+    """What a proxy reads of every message; returns the top Via branch.
+
+    The From/To tags are read with ``msg.from_tag`` / ``msg.to_tag``: the
+    accessors tm (transaction and ACK matching), rr, sl and ``$ft``/``$tt``
+    use.  The row "From/To as NameAddr" reads them through the From/To
+    objects instead (``msg.from_.tag``), which also builds the display name,
+    the URI text and the parameter dict of both."""
     if msg.is_request:
         msg.uri
     branch = msg.top_via.branch
-    msg.from_.tag
-    msg.to.tag
+    msg.from_tag
+    msg.to_tag
     msg.call_id
     msg.cseq
     return branch
@@ -98,15 +104,14 @@ def ours_parse_lazy_access(data: bytes) -> None:
     _read_fields(parse_message(data, validate=False))
 
 
-def ours_parse_access_tags(data: bytes) -> None:
-    """Same fields, the tags read with ``msg.from_tag`` / ``msg.to_tag`` (what
-    ``$ft``/``$tt`` use): no From/To NameAddr is built."""
+def ours_parse_access_nameaddr(data: bytes) -> None:
+    """Same fields, the tags read through the From/To NameAddr objects."""
     msg = parse_message(data)
     if msg.is_request:
         msg.uri
     msg.top_via.branch
-    msg.from_tag
-    msg.to_tag
+    msg.from_.tag
+    msg.to.tag
     msg.call_id
     msg.cseq
 
@@ -199,7 +204,7 @@ def main(argv: list[str]) -> int:
     ours = {"parse only (validate=False)": ours_parse_only,
             "parse + fields": ours_parse_access,
             "parse (validate=False) + fields, checked on access": ours_parse_lazy_access,
-            "parse + fields, tags via msg.from_tag/to_tag": ours_parse_access_tags,
+            "parse + fields, From/To as NameAddr (from_.tag)": ours_parse_access_nameaddr,
             "parse + fields + to_bytes": ours_parse_access_serialise}
     for label, data in cases:
         for what, fn in ours.items():
