@@ -13,6 +13,7 @@ import socket
 import threading
 
 from siprouter.core.transport import Destination, Transport
+from server_doubles import request
 from test_sockets import T, port_of, run, start, udp_client
 
 
@@ -30,11 +31,17 @@ def _spy_sendto(tr: Transport) -> list[bytes]:
     return written
 
 
+async def _server_and_client():
+    """A UDP-only server transport and a client socket; returns (tr, client
+    transport, client protocol, the client's Destination)."""
+    srv, env, tr = await start(listen=("udp:127.0.0.1:0",))
+    t, p = await udp_client()
+    return tr, t, p, Destination("udp", "127.0.0.1", t.get_extra_info("sockname")[1])
+
+
 def test_sends_of_one_callback_are_written_after_it_in_order():
     async def main():
-        srv, env, tr = await start(listen=("udp:127.0.0.1:0",))
-        t, p = await udp_client()
-        dest = Destination("udp", "127.0.0.1", t.get_extra_info("sockname")[1])
+        tr, t, p, dest = await _server_and_client()
         written = _spy_sendto(tr)
         before = tr.counters["sent_udp"]
         assert [tr.send(b"one", dest), tr.send(b"two", dest), tr.send(b"three", dest)] == [True] * 3
@@ -51,9 +58,7 @@ def test_sends_of_one_callback_are_written_after_it_in_order():
 
 def test_close_writes_what_is_pending():
     async def main():
-        srv, env, tr = await start(listen=("udp:127.0.0.1:0",))
-        t, p = await udp_client()
-        dest = Destination("udp", "127.0.0.1", t.get_extra_info("sockname")[1])
+        tr, t, p, dest = await _server_and_client()
         written = _spy_sendto(tr)
         tr.send(b"last words", dest)
         tr.close()
@@ -65,9 +70,7 @@ def test_close_writes_what_is_pending():
 
 def test_a_send_marshalled_from_another_thread_comes_after_the_pending_ones():
     async def main():
-        srv, env, tr = await start(listen=("udp:127.0.0.1:0",))
-        t, p = await udp_client()
-        dest = Destination("udp", "127.0.0.1", t.get_extra_info("sockname")[1])
+        tr, t, p, dest = await _server_and_client()
         th = threading.Thread(target=lambda: tr.send(b"from a worker", dest))
         tr.send(b"first", dest)
         # the worker's send reaches the loop as a callback; _send_on_loop writes
@@ -85,9 +88,7 @@ def test_a_send_marshalled_from_another_thread_comes_after_the_pending_ones():
 
 def test_a_refused_deferred_datagram_is_counted_and_the_loop_goes_on():
     async def main():
-        srv, env, tr = await start(listen=("udp:127.0.0.1:0",))
-        t, p = await udp_client()
-        ok = Destination("udp", "127.0.0.1", t.get_extra_info("sockname")[1])
+        tr, t, p, ok = await _server_and_client()
         # broadcast without SO_BROADCAST: the kernel refuses it (EACCES)
         assert tr.send(b"refused", Destination("udp", "255.255.255.255", 5060)) is True
         assert tr.send(b"after", ok) is True
@@ -102,10 +103,8 @@ def test_a_refused_deferred_datagram_is_counted_and_the_loop_goes_on():
 def test_the_server_answers_through_the_deferred_path():
     # end to end on a real socket: a request in, sl's reply out at the end of the iteration
     async def main():
-        srv, env, tr = await start(listen=("udp:127.0.0.1:0",))
-        t, p = await udp_client()
+        tr, t, p, _ = await _server_and_client()
         written = _spy_sendto(tr)
-        from server_doubles import request
         lp = t.get_extra_info("sockname")[1]
         t.sendto(request(via=f"SIP/2.0/UDP 127.0.0.1:{lp};branch=z9hG4bK-b"),
                  ("127.0.0.1", port_of(tr, "udp")))
