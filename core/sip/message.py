@@ -37,7 +37,6 @@ from .headers import COMMA_SPLIT, canonical_name, header_key, split_commas
 from .headers import _KEY_CACHE
 from .nameaddr import NameAddr, from_usual_match, parse_nameaddr_list
 from .nameaddr import line_match as nameaddr_line_match
-from .params import plain_params
 from .receive import ReceiveInfo
 from .uri import Uri, parse_uri
 from .via import Via, vias_of_line
@@ -455,44 +454,17 @@ class SipMessage:
     @property
     def from_(self) -> NameAddr | None:
         """From header as NameAddr, or None."""
-        cache = self._cache
-        value = cache.get("from")
-        cls = value.__class__
-        if cls is NameAddr:               # built already: no method call
+        value = self._cache.get("from")
+        if value.__class__ is NameAddr:   # built already: no method call
             return value
-        if cls is _Match:
-            # validated by the parser: build it here (nameaddr.from_usual_match
-            # inlined -- read for nearly every message)
-            quoted, plain, uri_text, tag, params = value.groups()
-            na = _new(NameAddr)
-            na._uri = None
-            na.display = quoted if quoted is not None else (plain.strip() or None)
-            na.uri_text = uri_text
-            na.params = {"tag": tag} if tag is not None else \
-                (plain_params(params[1:]) if params else {})
-            cache["from"] = na
-            return na
         return self._nameaddr("from", "From")
 
     @property
     def to(self) -> NameAddr | None:
         """To header as NameAddr, or None."""
-        cache = self._cache
-        value = cache.get("to")
-        cls = value.__class__
-        if cls is NameAddr:
+        value = self._cache.get("to")
+        if value.__class__ is NameAddr:
             return value
-        if cls is _Match:
-            # (as in from_)
-            quoted, plain, uri_text, tag, params = value.groups()
-            na = _new(NameAddr)
-            na._uri = None
-            na.display = quoted if quoted is not None else (plain.strip() or None)
-            na.uri_text = uri_text
-            na.params = {"tag": tag} if tag is not None else \
-                (plain_params(params[1:]) if params else {})
-            cache["to"] = na
-            return na
         return self._nameaddr("to", "To")
 
     def _tag(self, key: str, where: str) -> str | None:

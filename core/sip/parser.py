@@ -63,10 +63,9 @@ from .headers import COMPACT_FORMS
 from .cseq import CSeq, line_match as _cseq_line
 from .message import SipRequest, SipResponse, line_value
 from .nameaddr import NameAddr, line_match as _na_line
-from .uri import Uri, _USUAL_SIP, _bad as _uri_bad, parse_uri
-from . import via as via_module
+from .uri import parse_uri
 from .grammar import NUMBERS as _NUMBERS, number_of as _number_of
-from .via import Via, line_match as _via_line, vias_of_line as _vias_of_line
+from .via import from_fast_match as _via_from_match, line_match as _via_line, vias_of_line as _vias_of_line
 
 SIP_2_0 = "SIP/2.0"
 _VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+", re.IGNORECASE)   # off the hot path
@@ -82,8 +81,6 @@ _COMPACT_GET = COMPACT_FORMS.get
 _cseq_parse = CSeq.parse
 _tuple_new = tuple.__new__
 _new = object.__new__
-_via_bad = via_module._bad
-_uri_usual = _USUAL_SIP.match
 
 
 def parse_message(data: bytes, *, datagram: bool = True, max_size: int | None = None,
@@ -296,32 +293,7 @@ def parse_message(data: bytes, *, datagram: bool = True, max_size: int | None = 
                 line = lines[keys.index("via")]
                 m = _via_line(line)
                 if m is not None:
-                    # via.from_fast_match inlined: the one Via of every
-                    # request from a UA
-                    transport, host, port, n1, v1, n2, v2, n3, v3, n4, v4 = m.groups()
-                    via = _new(Via)
-                    via.protocol = SIP_2_0
-                    via.transport = transport if transport == "UDP" else transport.upper()
-                    via.host = host
-                    if port is not None:
-                        try:
-                            port = _NUMBERS[port]
-                        except KeyError:
-                            port = _number_of(port)
-                        if port > 65535:
-                            raise _via_bad("sent-by port")
-                    via.port = port
-                    if n1 is None:
-                        via.params = {}
-                    elif n2 is None:
-                        via.params = {n1: v1}
-                    elif n3 is None:
-                        via.params = {n1: v1, n2: v2}
-                    elif n4 is None:
-                        via.params = {n1: v1, n2: v2, n3: v3}
-                    else:
-                        via.params = {n1: v1, n2: v2, n3: v3, n4: v4}
-                    vias = [via]
+                    vias = [_via_from_match(m)]
                 else:
                     vias = _vias_of_line(line)
             else:
@@ -347,34 +319,9 @@ def parse_message(data: bytes, *, datagram: bool = True, max_size: int | None = 
             else:
                 to = _na_line(line) or NameAddr.parse(line_value(line), "To")
             if is_request:
-                m = _uri_usual(uri_text)
-                if m is not None and m[5] is None:
-                    # parse_uri's fast path inlined, for a Request-URI without
-                    # parameters (no headers: nothing more to check)
-                    scheme, user, host, port, _ = m.groups()
-                    uri = _new(Uri)
-                    uri.scheme = scheme
-                    uri.user = user
-                    uri.password = None
-                    uri.host = host
-                    if port is not None:
-                        try:
-                            port = _NUMBERS[port]
-                        except KeyError:
-                            port = _number_of(port)
-                        if port > 65535:
-                            raise _uri_bad(uri_text, "port")
-                    uri.port = port
-                    uri.params = {}
-                    uri.headers = {}
-                    uri.opaque = None
-                    uri._orig = uri_text
-                    uri._snap = (scheme, user, None, host, port, (), (), None)
-                    msg._uri = uri
-                else:
-                    uri = msg._uri = parse_uri(uri_text)
-                    if uri.headers and uri.is_sip:
-                        raise SipParseError("Headers in Request-URI", kind="request-uri")
+                uri = msg._uri = parse_uri(uri_text)
+                if uri.headers and uri.is_sip:
+                    raise SipParseError("Headers in Request-URI", kind="request-uri")
         except SipParseError as exc:
             # (the views that did parse are parsed again on access: same result)
             msg._cache = {}

@@ -226,7 +226,7 @@ class Via:
 def from_fast_match(m: "re.Match[str]", cls: type = Via) -> Via:
     """The Via for a ``line_match`` (or the value fast path) result: what
     ``Via.parse`` gives for that text.  Raises SipParseError for a port
-    above 65535.  (The parser inlines this for the Via of a request.)"""
+    above 65535.  (The parser calls it for the Via of a request.)"""
     transport, host, port, n1, v1, n2, v2, n3, v3, n4, v4 = m.groups()
     via = _new(cls)
     via.protocol = "SIP/2.0"

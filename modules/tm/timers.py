@@ -138,16 +138,8 @@ class TimerSet:
         that would find nothing due costs more than the move.  With a clock
         handle per set the handle just fires and finds nothing due.
         """
-        when = self._due.pop(name, None)
-        if when is None or when != self._when or self._queue is None:
-            return
-        due = self._due
-        if due:
-            self._when = when = min(due.values())
-            self._queue.push(when, self)
-        else:
-            self._when = _INF
-            self._queue.remove(self)
+        self.discard(name)
+        self.settle()
 
     def discard(self, name: str) -> None:
         """Disarm ``name`` without moving the set in the queue yet (see ``settle``).

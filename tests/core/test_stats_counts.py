@@ -1,4 +1,4 @@
-"""Stats values stay exact with the lock-free +1 path (core/stats.py)."""
+"""Stats values stay exact under mixed inc/dec/set/reset and concurrent increments (core/stats.py)."""
 from __future__ import annotations
 
 import threading
